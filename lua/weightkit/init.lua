@@ -1,0 +1,26 @@
+--[[
+weightkit — the module table users `require`.
+
+Mechanism lives in the C module `weightkit.core`; this file only gathers the Lua policy modules
+under their Keras names. Requiring it sets no globals.
+]]
+local core = require "weightkit.core"
+local tensor = require "weightkit.tensor"
+
+local wk = {
+  _NAME = "weightkit",
+  _VERSION = core.version,
+  None = false,                 -- an unknown dim in a shape, Keras's None
+}
+
+for name, fn in pairs(tensor.api) do wk[name] = fn end
+
+wk.backend = require "weightkit.backend"
+wk.initializers = require "weightkit.initializers"
+wk.activations = require "weightkit.activations"
+wk.layers = require "weightkit.layers"
+wk.Model = require "weightkit.model"
+wk.Sequential = require "weightkit.sequential"
+wk.models = { Model = wk.Model, Sequential = wk.Sequential }
+
+return wk
