@@ -5,7 +5,9 @@
 ** surface: a host that wants no Lua links libweightkit alone; a host that embeds Lua calls
 ** luaopen_weightkit_core (declared at the bottom) and gets the same core behind the Lua API.
 **
-** Formats supported by this version of the core: none yet on disk; tensors live in memory.
+** Formats supported by this version of the core (reading): Keras 1/2 HDF5 weights files and
+** Keras 1/2/3 legacy full-model HDF5 files (wk_file_open, section "Files"). Tensors also live
+** in memory without any file.
 **
 ** ERROR MODEL
 **   Every fallible function returns a wk_status; WK_OK (0) means success. On failure it also
@@ -174,7 +176,8 @@ WK_API wk_status wk_tensor_set_i64(wk_tensor *t, int64_t index, int64_t value, w
 
 /* Owned deep copy. */
 WK_API wk_status wk_tensor_copy(const wk_tensor *src, wk_tensor **out, wk_error *err);
-/* Owned copy converted to `dtype` (floats to integers truncate toward zero; to bool: != 0). */
+/* Owned copy converted to `dtype` (floats to integers truncate toward zero; to bool: != 0).
+** A NaN, inf or out-of-range value for an integer dtype fails with WK_EINVAL (no wrap). */
 WK_API wk_status wk_tensor_cast(const wk_tensor *src, wk_dtype dtype, wk_tensor **out, wk_error *err);
 /* View with a new shape of the same element count; one dim may be -1 (inferred). */
 WK_API wk_status wk_tensor_reshape(wk_tensor *src, int rank, const int64_t *shape,
@@ -206,7 +209,11 @@ typedef enum wk_binary_op { WK_ADD, WK_SUB, WK_MUL, WK_DIV, WK_MAXIMUM, WK_MINIM
 
 /* Elementwise with NumPy broadcasting. The result dtype is the wider of the two (any float
 ** beats any integer; float64 > float32 > bfloat16/float16; float16 with bfloat16 gives
-** float32). Integer division by zero fails with WK_EINVAL. */
+** float32). Integers follow NumPy: signed with unsigned gives the narrowest signed type
+** holding both (int64 with uint64: float64). Integer WK_DIV is floor division (NumPy's //);
+** integer results out of the result dtype's range, division by zero and negative integer
+** powers fail with WK_EINVAL. bool with bool: ADD/MAXIMUM are or, MUL/MINIMUM are and, the
+** rest fail with WK_EDTYPE. */
 WK_API wk_status wk_tensor_binary(wk_binary_op op, const wk_tensor *a, const wk_tensor *b,
                                   wk_tensor **out, wk_error *err);
 
@@ -272,6 +279,164 @@ WK_API wk_status wk_tensor_fill_identity(wk_tensor *t, double gain, wk_error *er
 ** ===================================================================== */
 
 struct lua_State;
+
+/* {====================================================================
+** Files
+** =====================================================================
+**
+** A wk_file is a weights file opened for reading: "open -> list layers and tensors (metadata
+** only) -> read one tensor". Opening reads the file's metadata (names, shapes, dtypes) and no
+** tensor bytes; wk_file_read reads one tensor when asked.
+**
+** FORMATS (wk_file_format)
+**   "keras2-h5"        Keras 1/2 save_weights HDF5: `layer_names` on the root group.
+**   "keras2-h5-model"  full-model HDF5 (Keras 1.2 .. 3 model.save('x.h5')): the root has no
+**                      `layer_names` attribute and holds a `model_weights` group (Keras's own
+**                      rule), whose layout is the one above.
+**   Any other HDF5 file (a Keras 3 .weights.h5 among them) fails with WK_EFORMAT and a message
+**   saying it is not a Keras 1/2 weights file.
+**
+** LAYERS AND TENSORS
+**   wk_file_layer(f, i) follows `layer_names` (chunked `layer_names0`, `layer_names1`, ...
+**   accepted), weightless layers included; each layer's weights follow its `weight_names`,
+**   each resolved as a relative path inside the layer group. `top_level_model_weights` and
+**   the root `optimizer_weights` group are reported apart; optimizer weights are never
+**   required (a broken optimizer group leaves wk_file_optimizer_weights NULL and a warning).
+**   wk_file_tensors lists every dataset of the file (optimizer weights included).
+**
+** OWNERSHIP AND LIFETIME
+**   wk_file_open* hands the caller the handle; wk_file_close frees it (NULL is a no-op).
+**   Every string, wk_tensor_info and wk_layer_info a wk_file_* function returns is borrowed
+**   from the handle and stays valid until wk_file_close. Tensors from wk_file_read are the
+**   caller's (one reference each) and outlive the handle: a zero-copy tensor keeps the file
+**   mapping (or the memory image) alive until its last tensor is released.
+**   A handle belongs to one thread at a time; different handles may be used from different
+**   threads (calls into libhdf5 are serialized by one process-wide lock).
+**
+** SAFETY
+**   Hostile files fail with WK_EFORMAT or WK_ELIMIT, never crash the core (libhdf5 parses the
+**   metadata). Soft, external and user-defined links are never followed on weight paths,
+**   external and virtual datasets are refused, ranks above WK_MAX_RANK, sizes that overflow,
+**   attributes and lists above the limits below are refused. Zero-copy windows are checked to
+**   lie inside the file; the file must not be truncated by another process while tensors of
+**   a mapping are alive (the OS would signal SIGBUS).
+** ===================================================================== */
+
+typedef struct wk_file wk_file;
+
+/* Limits and switches for wk_file_open*. Zero-initialize (or pass NULL) for the defaults. */
+typedef struct wk_open_options {
+  size_t max_tensors;         /* layers, weights per list, datasets; 0 = 1000000 */
+  size_t max_attribute_bytes; /* one string attribute (all chunks together); 0 = 64 MiB */
+  size_t max_expand_ratio;    /* a read that converts (chunked, compressed, unallocated) may
+                              ** produce at most max(64 MiB, stored bytes * ratio); 0 = 1100 */
+  int no_mmap;                /* nonzero: never map; every read copies into owned memory */
+} wk_open_options;
+
+/* Metadata of one dataset. Borrowed from the handle (see above). */
+typedef struct wk_tensor_info {
+  const char *path;       /* full path in the file, no leading '/':
+                          ** "model_weights/dense_1/dense_1/kernel:0" */
+  const char *layer;      /* the layer (or "top_level_model_weights", "optimizer_weights")
+                          ** listing it; NULL in wk_file_tensors */
+  const char *name;       /* the weight name as listed in weight_names; NULL in wk_file_tensors */
+  wk_dtype dtype;         /* WK_DTYPE_COUNT when the HDF5 type has no wk dtype (read fails) */
+  const char *dtype_name; /* NumPy's name, or the HDF5 class ("string", "compound", ...) */
+  int rank;               /* 0 for a scalar dataset */
+  int64_t shape[WK_MAX_RANK];
+  int64_t numel;
+  size_t nbytes;          /* numel * dtype size (0 when dtype is WK_DTYPE_COUNT) */
+  const char *layout;     /* "contiguous", "chunked" or "compact" */
+  int filtered;           /* 1 when a filter pipeline (compression, shuffle, ...) is set */
+  int big_endian;         /* 1 when the stored byte order is big-endian */
+} wk_tensor_info;
+
+/* A layer group: its name and its weights in weight_names order. */
+typedef struct wk_layer_info {
+  const char *name;
+  size_t weight_count;
+  const wk_tensor_info *weights; /* weight_count entries (NULL when 0) */
+} wk_layer_info;
+
+/* Opens the file at `path` (format detected from the content). `options` may be NULL. */
+WK_API wk_status wk_file_open(const char *path, const wk_open_options *options,
+                              wk_file **out, wk_error *err);
+/* Opens an HDF5 image held in memory (e.g. a member of a .keras zip). `name` is used in
+** messages (NULL: "<memory>"). libhdf5 parses a private copy of the image; zero-copy tensors
+** point into `data` itself, so `data` must stay valid and unchanged until the handle and every
+** tensor read from it are gone; then the core calls release(release_ctx) once (release may
+** be NULL). On failure release is NOT called: the caller still owns `data`. */
+WK_API wk_status wk_file_open_memory(const void *data, size_t size, const char *name,
+                                     void (*release)(void *release_ctx), void *release_ctx,
+                                     const wk_open_options *options, wk_file **out, wk_error *err);
+/* Frees the handle (NULL is a no-op). Tensors already read stay valid. */
+WK_API void wk_file_close(wk_file *f);
+
+/* The path or name the file was opened with. */
+WK_API const char *wk_file_name(const wk_file *f);
+/* "keras2-h5" or "keras2-h5-model" (static strings). */
+WK_API const char *wk_file_format(const wk_file *f);
+/* The `keras_version` / `backend` attributes of the weights group (the root, or
+** `model_weights` of a full model: what Keras reads when loading); NULL when absent (Keras 1
+** files; Keras 1.2 full models carry keras_version at the root only, see
+** wk_file_string_attribute). */
+WK_API const char *wk_file_keras_version(const wk_file *f);
+WK_API const char *wk_file_backend(const wk_file *f);
+/* A problem that did not stop the open (e.g. an unreadable optimizer group); NULL if none. */
+WK_API const char *wk_file_warning(const wk_file *f);
+
+WK_API size_t wk_file_layer_count(const wk_file *f);
+/* Layer `index` in layer_names order; NULL when index >= wk_file_layer_count. */
+WK_API const wk_layer_info *wk_file_layer(const wk_file *f, size_t index);
+/* The `top_level_model_weights` group (not in layer_names); NULL when the file has none. */
+WK_API const wk_layer_info *wk_file_top_level_weights(const wk_file *f);
+/* The root `optimizer_weights` group in its weight_names order, name "optimizer_weights";
+** NULL when absent or unreadable (see wk_file_warning). */
+WK_API const wk_layer_info *wk_file_optimizer_weights(const wk_file *f);
+/* The first layer named `layer` (NULL if none) and, in it, the weight named `weight`. */
+WK_API const wk_layer_info *wk_file_find_layer(const wk_file *f, const char *layer);
+WK_API const wk_tensor_info *wk_file_find_weight(const wk_file *f, const char *layer,
+                                                 const char *weight);
+
+/* Every dataset in the file, depth-first in name order (each object once, hard links only).
+** Built on the first call (metadata only) and cached: *infos is borrowed. */
+WK_API wk_status wk_file_tensors(wk_file *f, const wk_tensor_info **infos, size_t *count,
+                                 wk_error *err);
+
+/* Reads one tensor. `info` must come from this handle. Contiguous, unfiltered, native-endian
+** datasets whose bytes lie inside the file come back zero-copy (WK_STORAGE_EXTERNAL, read-only,
+** a window on the file mapping); every other dataset (chunked, compressed, big-endian,
+** compact, unallocated, misaligned) is read by libhdf5 with conversion into an owned tensor.
+** bool datasets are always copied and normalized to 0/1. */
+WK_API wk_status wk_file_read(wk_file *f, const wk_tensor_info *info, wk_tensor **out,
+                              wk_error *err);
+
+/* A string attribute (scalar or one-element; fixed or variable length) of the group or
+** dataset at `object_path` ("" or "/" for the root), e.g. "model_config". *out is NULL when
+** the attribute is absent, else borrowed from the handle. WK_EFORMAT when it is not a string. */
+WK_API wk_status wk_file_string_attribute(wk_file *f, const char *object_path, const char *name,
+                                          const char **out, wk_error *err);
+
+/* ---- checksums (inspect --sha256) ---- */
+
+/* SHA-256 (FIPS 180-4). Caller-owned state, no heap memory. */
+typedef struct wk_sha256 {
+  uint32_t state[8];
+  uint64_t length;         /* bytes hashed so far */
+  unsigned char block[64];
+  size_t used;             /* bytes pending in block */
+} wk_sha256;
+
+WK_API void wk_sha256_init(wk_sha256 *ctx);
+WK_API void wk_sha256_update(wk_sha256 *ctx, const void *data, size_t size);
+WK_API void wk_sha256_final(wk_sha256 *ctx, unsigned char digest[32]);
+/* Lowercase hex of a digest: 64 characters and a NUL. */
+WK_API void wk_sha256_hex(const unsigned char digest[32], char hex[65]);
+/* SHA-256 of the tensor's raw little-endian C-order bytes (NumPy's `a.astype('<' + a.dtype.str[1:])
+** .tobytes()`), whatever the host's byte order. */
+WK_API void wk_tensor_sha256(const wk_tensor *t, unsigned char digest[32]);
+
+/* }==================================================================== */
 
 /* Entry point of the Lua module `weightkit.core`. */
 WK_API int luaopen_weightkit_core(struct lua_State *L);
