@@ -26,15 +26,18 @@ static int file_exists(const char *path) {
   return access(path, R_OK) == 0;
 }
 
+/* Writes dir + suffix into buf; returns 0 when it does not fit. */
+static int join(char *buf, size_t size, const char *dir, const char *suffix) {
+  int n = snprintf(buf, size, "%s%s", dir, suffix);
+  return n >= 0 && (size_t)n < size;
+}
+
 /* Writes the directory holding weightkit/cli.lua into buf; returns 0 when none is found. */
 static int find_lua_dir(char *buf, size_t size) {
   const char *env = getenv("WEIGHTKIT_LUA_DIR");
-  char exe[PATH_MAX], probe[PATH_MAX + 64];
+  char exe[PATH_MAX], probe[PATH_MAX];
   ssize_t n;
-  if (env != NULL && *env != '\0') {
-    snprintf(buf, size, "%s", env);
-    return 1;
-  }
+  if (env != NULL && *env != '\0') return join(buf, size, env, "");
   n = readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (n > 0) {
     char *slash;
@@ -42,18 +45,12 @@ static int find_lua_dir(char *buf, size_t size) {
     slash = strrchr(exe, '/');
     if (slash != NULL) {
       *slash = '\0';
-      snprintf(probe, sizeof probe, "%s/../share/lua/5.4/weightkit/cli.lua", exe);
-      if (file_exists(probe)) {
-        snprintf(buf, size, "%s/../share/lua/5.4", exe);
-        return 1;
-      }
+      if (join(probe, sizeof probe, exe, "/../share/lua/5.4/weightkit/cli.lua") && file_exists(probe))
+        return join(buf, size, exe, "/../share/lua/5.4");
     }
   }
-  snprintf(probe, sizeof probe, "%s/weightkit/cli.lua", WK_SOURCE_LUA_DIR);
-  if (file_exists(probe)) {
-    snprintf(buf, size, "%s", WK_SOURCE_LUA_DIR);
-    return 1;
-  }
+  if (join(probe, sizeof probe, WK_SOURCE_LUA_DIR, "/weightkit/cli.lua") && file_exists(probe))
+    return join(buf, size, WK_SOURCE_LUA_DIR, "");
   return 0;
 }
 
