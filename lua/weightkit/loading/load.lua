@@ -1,0 +1,88 @@
+--[[
+weightkit.loading.load — entry points of Keras 2 HDF5 weight loading.
+
+  load_weights(model, file, {by_name = false, skip_mismatch = false}) -> report
+      `file` is an opened file object (wk.open) or an in-memory table of the same shape (see common.lua).
+      Dispatches to loading/topological.lua or loading/by_name.lua; returns the report (report.lua).
+  load_into(model, file_or_path, options) -> report
+      glue for `Model:load_weights(path, options)`: checks the model and the options as tf-keras does,
+      opens a path with options.open, else the function given to set_opener (wk.open), else
+      weightkit.core's `open` when one exists (closing the file afterwards, also on failure), then calls
+      load_weights. An opener may raise or return nil, message (Lua io convention).
+  set_opener(fn) -> previous opener
+
+Options are checked like Python keyword arguments: an unknown key raises
+`TypeError: load_weights() got an unexpected keyword argument 'x'`. `options.open` (a function path ->
+file) is ours, for hosts and tests.
+]]
+local errors = require "weightkit.errors"
+local topological = require "weightkit.loading.topological"
+local by_name = require "weightkit.loading.by_name"
+
+local M = {}
+
+local KNOWN = { by_name = true, skip_mismatch = true, open = true, options = true }
+
+local function check_options(options)
+  if options == nil then return {} end
+  if type(options) ~= "table" then
+    errors.type_error("load_weights() options must be a table, got " .. type(options))
+  end
+  for key in pairs(options) do
+    if not KNOWN[key] then
+      errors.type_error("load_weights() got an unexpected keyword argument '" .. tostring(key) .. "'")
+    end
+  end
+  return options
+end
+
+function M.load_weights(model, file, options)
+  options = check_options(options)
+  local skip = options.skip_mismatch and true or false
+  if options.by_name then
+    return by_name.load(model, file, skip)
+  end
+  return topological.load(model, file, skip)
+end
+
+local opener = nil
+
+-- The function load_into uses to open a path (e.g. wk.open), when options.open is not given.
+function M.set_opener(fn)
+  local prev = opener
+  opener = fn
+  return prev
+end
+
+local function default_opener()
+  if opener then return opener end
+  local ok, core = pcall(require, "weightkit.core")
+  if ok and type(core) == "table" and type(core.open) == "function" then return core.open end
+  return nil
+end
+
+function M.load_into(model, file, options)
+  options = check_options(options)
+  --[[ tf-keras: a model that has not created its variables cannot take HDF5 weights. ]]
+  if model.built == false then
+    errors.value_error("Unable to load weights saved in HDF5 format into a subclassed Model which has " ..
+      "not created its variables yet. Call the Model first, then load the weights.")
+  end
+  if type(file) ~= "string" then return M.load_weights(model, file, options) end
+
+  local open = options.open or default_opener()
+  if not open then
+    errors.not_implemented("no HDF5 file opener is available to load " .. file)
+  end
+  local f, msg = open(file)
+  if not f then error(msg or ("cannot open " .. file), 0) end
+  local ok, report = pcall(M.load_weights, model, f, options)
+  if type(f) == "table" or type(f) == "userdata" then
+    local close = f.close
+    if close then close(f) end
+  end
+  if not ok then error(report, 0) end
+  return report
+end
+
+return M
