@@ -23,6 +23,6 @@ student:set_weights(teacher:get_weights())
 print("after student:set_weights(teacher:get_weights()):")
 for i, v in ipairs(student:weights()) do
   local same = v.value:allclose(teacher:weights()[i].value, 0, 0)
-  print(("  %-32s %-10s %s"):format(v.name, wk.backend.shape_str(v.value:shape()), same and "equal" or "DIFFERENT"))
+  print(("  %-40s %-8s %s"):format(v.name, require("weightkit.naming").shape_str(v.value:shape()), same and "equal" or "DIFFERENT"))
 end
 print("max |teacher - student| on the sample:", teacher(sample):max_abs_diff(student(sample)))

@@ -19,17 +19,18 @@ local A = require "weightkit.layers.attention"
 
 local N = false -- Keras None
 
-local function build(layer, shape)
-  backend.with_name_scope(layer.name, function() layer:maybe_build(shape) end)
-  return layer
+local layer_facts = require "support.layer_facts"
+local build, facts = layer_facts.build, layer_facts.facts
+
+-- The two set-ups most specs here share, built (auto-named) in the current session:
+-- 2 heads, key_dim 3 on [(None, 5, 8), (None, 7, 8)], and the smallest, 1 head, key_dim 2 on
+-- [(None, 3, 4), (None, 3, 4)].
+local function built_mha()
+  return build(A.MultiHeadAttention{num_heads = 2, key_dim = 3}, {{N, 5, 8}, {N, 7, 8}})
 end
 
-local function facts(layer)
-  local tw = {}
-  for _, v in ipairs(layer:trainable_weights()) do tw[v] = true end
-  local out = {}
-  for i, v in ipairs(layer:weights()) do out[i] = {v.name, v:shape(), tw[v] == true} end
-  return out
+local function built_small_mha()
+  return build(A.MultiHeadAttention{num_heads = 1, key_dim = 2}, {{N, 3, 4}, {N, 3, 4}})
 end
 
 local CASES = {
@@ -116,23 +117,20 @@ describe("MultiHeadAttention: tf.keras 2.x weight names, shapes, order, trainabl
     it(c[1], function()
       local mha = A.MultiHeadAttention(c[2])
       assert.are.same(c.output, mha:compute_output_shape(c[3]))
-      build(mha, c[3])
-      assert.is_true(mha.built)
-      assert.are.same(c.weights, facts(mha))
-      assert.are.equal(#c.weights, #mha:get_weights())
+      layer_facts.assert_built_weights(mha, c[3], c.weights)
       assert.are.same(c.output, mha:compute_output_shape(c[3]))
     end)
   end
 
   it("sublayers are named query, key, value, attention_output", function()
-    local mha = build(A.MultiHeadAttention{num_heads = 2, key_dim = 3}, {{N, 5, 8}, {N, 7, 8}})
+    local mha = built_mha()
     assert.are.same({"query", "key", "value", "attention_output"},
       {mha.query_dense.name, mha.key_dense.name, mha.value_dense.name, mha.output_dense.name})
   end)
 
   it("a second MHA in the session is multi_head_attention_1", function()
     A.MultiHeadAttention{num_heads = 1, key_dim = 2}
-    local b = build(A.MultiHeadAttention{num_heads = 1, key_dim = 2}, {{N, 3, 4}, {N, 3, 4}})
+    local b = built_small_mha()
     assert.are.equal("multi_head_attention_1", b.name)
     assert.are.equal("multi_head_attention_1/query/kernel:0", b:weights()[1].name)
     assert.are.equal("multi_head_attention_1/attention_output/bias:0", b:weights()[8].name)
@@ -147,13 +145,13 @@ describe("MultiHeadAttention: tf.keras 2.x weight names, shapes, order, trainabl
   end)
 
   it("explicit sublayer names do not touch the counters", function()
-    build(A.MultiHeadAttention{num_heads = 1, key_dim = 2}, {{N, 3, 4}, {N, 3, 4}})
+    built_small_mha()
     assert.are.equal("query", backend.unique_name("query"))
     assert.are.equal("einsum_dense", backend.unique_name("einsum_dense"))
   end)
 
   it("kernels are glorot_uniform over the einsum fans, biases zeros", function()
-    local mha = build(A.MultiHeadAttention{num_heads = 2, key_dim = 3}, {{N, 5, 8}, {N, 7, 8}})
+    local mha = built_mha()
     local ws = mha:weights()
     -- query kernel (8, 2, 3): fan_in 8, fan_out 6 (Keras computes fans on the 3-D shape:
     -- receptive field = 8, fan_in = 2 * 8 = 16, fan_out = 3 * 8 = 24)
@@ -198,8 +196,8 @@ describe("MultiHeadAttention: tf.keras 2.x weight names, shapes, order, trainabl
   end)
 
   it("set_weights round-trips in tf.keras order", function()
-    local a = build(A.MultiHeadAttention{num_heads = 2, key_dim = 3}, {{N, 5, 8}, {N, 7, 8}})
-    local b = build(A.MultiHeadAttention{num_heads = 2, key_dim = 3}, {{N, 5, 8}, {N, 7, 8}})
+    local a = built_mha()
+    local b = built_mha()
     local ws = a:get_weights()
     b:set_weights(ws)
     assert.is_true(b.value_dense.kernel.value:allclose(ws[5]))

@@ -20,20 +20,8 @@ local backend = wk.backend
 
 local N = false -- Keras None
 
--- Builds a layer the way a call does (inside its name scope) and returns it.
-local function build(layer, shape)
-  backend.with_name_scope(layer.name, function() layer:maybe_build(shape) end)
-  return layer
-end
-
--- {name, shape, listed as trainable} per weight, in layer:weights() order.
-local function facts(layer)
-  local tw = {}
-  for _, v in ipairs(layer:trainable_weights()) do tw[v] = true end
-  local out = {}
-  for i, v in ipairs(layer:weights()) do out[i] = {v.name, v:shape(), tw[v] == true} end
-  return out
-end
+local layer_facts = require "support.layer_facts"
+local build, facts = layer_facts.build, layer_facts.facts
 
 local T, F = true, false
 

@@ -22,21 +22,8 @@ local R = require "weightkit.layers.recurrent"
 
 local N = false -- Keras None
 
--- Builds `layer` the way a call does: inside its own name scope (tf.keras Layer.__call__).
-local function build(layer, shape)
-  backend.with_name_scope(layer.name, function() layer:maybe_build(shape) end)
-  return layer
-end
-
--- {full name, shape, trainable?} for every weight, in layer:weights() order; "trainable" means the
--- weight is listed by layer:trainable_weights() (tf.keras semantics of Layer.trainable_weights).
-local function facts(layer)
-  local tw = {}
-  for _, v in ipairs(layer:trainable_weights()) do tw[v] = true end
-  local out = {}
-  for i, v in ipairs(layer:weights()) do out[i] = {v.name, v:shape(), tw[v] == true} end
-  return out
-end
+local layer_facts = require "support.layer_facts"
+local build, facts = layer_facts.build, layer_facts.facts
 
 local function names(layer)
   local out = {}
@@ -187,10 +174,7 @@ describe("recurrent layers: tf.keras 2.x weight names, shapes, order, trainable 
       local layer = c[2]()
       assert.are.equal(c.name, layer.name)
       assert.are.equal(c.cell, layer.cell.name)
-      build(layer, c[3])
-      assert.is_true(layer.built)
-      assert.are.same(c.weights, facts(layer))
-      assert.are.equal(#c.weights, #layer:get_weights())
+      layer_facts.assert_built_weights(layer, c[3], c.weights)
       local n_trainable = 0
       for _, w in ipairs(c.weights) do if w[3] then n_trainable = n_trainable + 1 end end
       assert.are.equal(n_trainable, #layer:trainable_weights())

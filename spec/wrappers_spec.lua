@@ -27,18 +27,8 @@ local function catalog()
   return require "weightkit.layers"
 end
 
-local function build(layer, shape)
-  backend.with_name_scope(layer.name, function() layer:maybe_build(shape) end)
-  return layer
-end
-
-local function facts(layer)
-  local tw = {}
-  for _, v in ipairs(layer:trainable_weights()) do tw[v] = true end
-  local out = {}
-  for i, v in ipairs(layer:weights()) do out[i] = {v.name, v:shape(), tw[v] == true} end
-  return out
-end
+local layer_facts = require "support.layer_facts"
+local build, facts = layer_facts.build, layer_facts.facts
 
 local function lstm_weights(prefix, input_dim, units, trainable)
   if trainable == nil then trainable = true end

@@ -260,35 +260,23 @@ static int t_split(lua_State *L) {
 ** Random and initializer fills (in place; return the tensor)
 ** ===================================================================== */
 
-static int t_fill_uniform(lua_State *L) {
+/* The fills drawing from (rng, a, b) with defaults a = 0, b = 1: (low, high) for uniform, (mean, stddev)
+** for normal and truncated normal. */
+typedef wk_status (*rng_fill2)(wk_tensor *t, wk_rng *rng, double a, double b, wk_error *err);
+
+static int fill_rng2(lua_State *L, rng_fill2 fill) {
   wk_tensor *t = lwk_check_tensor(L, 1);
   wk_rng *rng = lwk_check_rng(L, 2);
-  double lo = (double)luaL_optnumber(L, 3, 0.0), hi = (double)luaL_optnumber(L, 4, 1.0);
+  double a = (double)luaL_optnumber(L, 3, 0.0), b = (double)luaL_optnumber(L, 4, 1.0);
   wk_error err;
-  lwk_check(L, wk_tensor_fill_uniform(t, rng, lo, hi, &err), &err);
+  lwk_check(L, fill(t, rng, a, b, &err), &err);
   lua_settop(L, 1);
   return 1;
 }
 
-static int t_fill_normal(lua_State *L) {
-  wk_tensor *t = lwk_check_tensor(L, 1);
-  wk_rng *rng = lwk_check_rng(L, 2);
-  double mean = (double)luaL_optnumber(L, 3, 0.0), std = (double)luaL_optnumber(L, 4, 1.0);
-  wk_error err;
-  lwk_check(L, wk_tensor_fill_normal(t, rng, mean, std, &err), &err);
-  lua_settop(L, 1);
-  return 1;
-}
-
-static int t_fill_truncated_normal(lua_State *L) {
-  wk_tensor *t = lwk_check_tensor(L, 1);
-  wk_rng *rng = lwk_check_rng(L, 2);
-  double mean = (double)luaL_optnumber(L, 3, 0.0), std = (double)luaL_optnumber(L, 4, 1.0);
-  wk_error err;
-  lwk_check(L, wk_tensor_fill_truncated_normal(t, rng, mean, std, &err), &err);
-  lua_settop(L, 1);
-  return 1;
-}
+static int t_fill_uniform(lua_State *L) { return fill_rng2(L, wk_tensor_fill_uniform); }
+static int t_fill_normal(lua_State *L) { return fill_rng2(L, wk_tensor_fill_normal); }
+static int t_fill_truncated_normal(lua_State *L) { return fill_rng2(L, wk_tensor_fill_truncated_normal); }
 
 static int t_fill_orthogonal(lua_State *L) {
   wk_tensor *t = lwk_check_tensor(L, 1);

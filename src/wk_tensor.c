@@ -260,33 +260,35 @@ wk_status wk_tensor_get_i64(const wk_tensor *t, int64_t index, int64_t *out, wk_
   return WK_OK;
 }
 
-/* Converts into a scratch element first, so a value that does not fit changes nothing. */
-wk_status wk_tensor_set_f64(wk_tensor *t, int64_t index, double value, wk_error *err) {
-  unsigned char tmp[8];
+/* The set functions convert into a scratch element first, so a value that does not fit changes
+** nothing; only then is the element written (copy-on-write happens here). */
+static wk_status write_elem(wk_tensor *t, int64_t index, const unsigned char *tmp, wk_error *err) {
   void *data;
-  wk_status st = check_index("set", t, index, err);
+  wk_status st = wk_tensor_mutable_data(t, &data, err);
   if (st != WK_OK) return st;
-  if (!wk__store_f64(t->dtype, tmp, value))
-    return wk__error_set(err, WK_EINVAL, "set: value %.17g is out of range for %s", value,
-                         wk_dtype_name(t->dtype));
-  if ((st = wk_tensor_mutable_data(t, &data, err)) != WK_OK) return st;
   memcpy((unsigned char *)data + (size_t)index * wk_dtype_size(t->dtype), tmp,
          wk_dtype_size(t->dtype));
   return WK_OK;
 }
 
+wk_status wk_tensor_set_f64(wk_tensor *t, int64_t index, double value, wk_error *err) {
+  unsigned char tmp[8];
+  wk_status st = check_index("set", t, index, err);
+  if (st != WK_OK) return st;
+  if (!wk__store_f64(t->dtype, tmp, value))
+    return wk__error_set(err, WK_EINVAL, "set: value %.17g is out of range for %s", value,
+                         wk_dtype_name(t->dtype));
+  return write_elem(t, index, tmp, err);
+}
+
 wk_status wk_tensor_set_i64(wk_tensor *t, int64_t index, int64_t value, wk_error *err) {
   unsigned char tmp[8];
-  void *data;
   wk_status st = check_index("set", t, index, err);
   if (st != WK_OK) return st;
   if (!wk__store_i64(t->dtype, tmp, value))
     return wk__error_set(err, WK_EINVAL, "set: value %lld is out of range for %s",
                          (long long)value, wk_dtype_name(t->dtype));
-  if ((st = wk_tensor_mutable_data(t, &data, err)) != WK_OK) return st;
-  memcpy((unsigned char *)data + (size_t)index * wk_dtype_size(t->dtype), tmp,
-         wk_dtype_size(t->dtype));
-  return WK_OK;
+  return write_elem(t, index, tmp, err);
 }
 
 /* }==================================================================== */

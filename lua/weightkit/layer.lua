@@ -20,6 +20,9 @@ Construction: `Dense{units = 1, name = "fc"}`. The base consumes name, trainable
   `cls:init(config)` runs; the default init copies every declared param onto self (self.units ...), so a
   subclass init usually starts with `Layer.init(self, config)` (or its parent's init) then converts.
   `cls:from_config(config, {strict = false})` drops unknown keys with a warning instead of raising.
+  A non-table config, or a Layer given as the config (TimeDistributed(dense), RNN(cell)), is the first
+  positional value. A base key the class also declares as a param (LSTM's implementation, Embedding's
+  input_dim) is left in the config for init.
 
 Instance fields: name, class_name, trainable, built, dtype (variable dtype, "float32"), compute_dtype,
   batch_input_shape (or nil; used by Sequential), build_input_shape (after build).
@@ -92,6 +95,7 @@ local function deep_copy(v)
   return r
 end
 
+-- The list without repeats, first occurrence kept (weight listings are de-duplicated this way).
 local function dedup(list)
   local seen, out = {}, {}
   for _, v in ipairs(list) do
@@ -99,11 +103,14 @@ local function dedup(list)
   end
   return out
 end
+M.dedup = dedup
 
+-- Appends src's items to dst; returns dst.
 local function append(dst, src)
   for _, v in ipairs(src) do dst[#dst + 1] = v end
   return dst
 end
+M.append = append
 
 -- A shape as given in a config: JSON nulls may arrive as nil holes, cjson.null or false; numbers stay.
 local function normalize_shape(s)
@@ -364,9 +371,12 @@ local function init_base(self, cfg)
   end
 end
 
+-- cls(config, opts) and cls:from_config(config): `config` is a table of keyword arguments (an ordered
+-- config from get_config works too: only its keys are read), or one positional value. A Layer given as
+-- the config (TimeDistributed(dense), RNN(cell)) is that first positional value, not a table of keys.
 construct = function(cls, config, opts)
   if config == nil then config = {} end
-  if type(config) ~= "table" then config = {config} end
+  if type(config) ~= "table" or M.is_layer(config) then config = {config} end
   local cfg = {}
   for k, v in pairs(config) do cfg[k] = v end
   -- positional values (Dense{64})
@@ -739,7 +749,8 @@ end
 -- The module is the Layer class itself (require "weightkit.layer" -> Layer), with helpers attached:
 -- Layer.Variable, Layer.is_layer(v), Layer.is_class(v), Layer.is_variable(v), Layer.custom(spec),
 -- Layer.normalize_shape(s), Layer.copy_shape(s), Layer.shapes_compatible(a, b), Layer.serialize(v),
--- Layer.ordered(cfg, keys), Layer.config_put(cfg, k, v), Layer.identity_shape, Layer.py_repr(v).
+-- Layer.ordered(cfg, keys), Layer.config_put(cfg, k, v), Layer.identity_shape, Layer.py_repr(v),
+-- Layer.dedup(list), Layer.append(dst, src).
 for k, v in pairs(M) do
   if k ~= "Layer" and Layer[k] == nil then Layer[k] = v end
 end

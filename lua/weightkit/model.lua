@@ -45,18 +45,7 @@ local is_keras_tensor = graph.is_keras_tensor
 
 local Model = Layer:extend("Functional", {name_prefix = "model", positional = {"inputs", "outputs"}})
 
-local function append(dst, src)
-  for _, v in ipairs(src) do dst[#dst + 1] = v end
-  return dst
-end
-
-local function dedup(list)
-  local seen, out = {}, {}
-  for _, v in ipairs(list) do
-    if not seen[v] then seen[v] = true; out[#out + 1] = v end
-  end
-  return out
-end
+local append, dedup = Layer.append, Layer.dedup
 
 local function py_str_list(names)
   local parts = {}
@@ -397,8 +386,30 @@ end
 -- Shapes and forward
 --======================================================================================================
 
-local function node_key(node, j)
-  return node.outputs[j]
+-- Runs the graph deepest nodes first, as tf.keras does. `known` maps each model input tensor to a value
+-- (a shape, or a concrete tensor); fn(node, args) gets a layer node's inputs in the form its layer was
+-- called with (one value, or a list) and returns the node's output(s), which `known` then maps from the
+-- node's output tensors.
+local function run_nodes(self, known, fn)
+  for _, d in ipairs(self._depth_keys) do
+    for _, node in ipairs(self._nodes_by_depth[d]) do
+      if not node.is_input then
+        local args
+        if is_keras_tensor(node.call_inputs) then
+          args = known[node.call_inputs]
+        else
+          args = {}
+          for i, x in ipairs(node.inputs) do args[i] = known[x] end
+        end
+        local out = fn(node, args)
+        if node.single_output then
+          known[node.outputs[1]] = out
+        else
+          for j = 1, #node.outputs do known[node.outputs[j]] = out[j] end
+        end
+      end
+    end
+  end
 end
 
 -- Propagates shapes through the graph (layers' compute_output_shape), as tf.keras does.
@@ -415,25 +426,7 @@ function Model:compute_output_shape(input_shape)
   end
   local known = {}
   for i, t in ipairs(self.inputs) do known[t] = shapes[i] end
-  for _, d in ipairs(self._depth_keys) do
-    for _, node in ipairs(self._nodes_by_depth[d]) do
-      if not node.is_input then
-        local s
-        if is_keras_tensor(node.call_inputs) then
-          s = known[node.call_inputs]
-        else
-          s = {}
-          for i, x in ipairs(node.inputs) do s[i] = known[x] end
-        end
-        local out = node.layer:compute_output_shape(s)
-        if node.single_output then
-          known[node_key(node, 1)] = out
-        else
-          for j = 1, #node.outputs do known[node_key(node, j)] = out[j] end
-        end
-      end
-    end
-  end
+  run_nodes(self, known, function(node, s) return node.layer:compute_output_shape(s) end)
   local res = {}
   for i, t in ipairs(self.outputs) do res[i] = Layer.copy_shape(known[t]) end
   if is_keras_tensor(self._nested_outputs) then return res[1] end
@@ -477,27 +470,11 @@ function Model:call(inputs)
     if v:dtype() ~= t:dtype() then v = v:astype(t:dtype()) end
     values[t] = v
   end
-  for _, d in ipairs(self._depth_keys) do
-    for _, node in ipairs(self._nodes_by_depth[d]) do
-      if not node.is_input then
-        local args
-        if is_keras_tensor(node.call_inputs) then
-          args = values[node.call_inputs]
-        else
-          args = {}
-          for i, x in ipairs(node.inputs) do args[i] = values[x] end
-        end
-        local extra = node.extra_args
-        local out
-        if extra then out = node.layer(args, table.unpack(extra, 1, extra.n)) else out = node.layer(args) end
-        if node.single_output then
-          values[node.outputs[1]] = out
-        else
-          for j = 1, #node.outputs do values[node.outputs[j]] = out[j] end
-        end
-      end
-    end
-  end
+  run_nodes(self, values, function(node, args)
+    local extra = node.extra_args
+    if extra then return node.layer(args, table.unpack(extra, 1, extra.n)) end
+    return node.layer(args)
+  end)
   if is_keras_tensor(self._nested_outputs) then return values[self.outputs[1]] end
   local res = {}
   for i, t in ipairs(self.outputs) do res[i] = values[t] end

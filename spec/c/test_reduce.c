@@ -11,11 +11,7 @@
 static wk_error err;
 
 static wk_tensor *make(wk_dtype dtype, int rank, const int64_t *shape, const double *values) {
-  wk_tensor *t = NULL;
-  int64_t i;
-  if (wk_tensor_new(dtype, rank, shape, &t, &err) != WK_OK) return NULL;
-  for (i = 0; i < wk_tensor_numel(t); i++) wk_tensor_set_f64(t, i, values[i], &err);
-  return t;
+  return wk_test_tensor(dtype, rank, shape, values, &err);
 }
 
 static double red(wk_reduce_op op, const wk_tensor *t) {

@@ -5,7 +5,10 @@
 #ifndef WK_TEST_H
 #define WK_TEST_H
 
+#include <stdint.h>
 #include <stdio.h>
+
+#include "weightkit.h"
 
 static int wk_test_count = 0;
 static int wk_test_failed = 0;
@@ -22,6 +25,18 @@ static void wk_test_check(int ok, const char *what, const char *file, int line) 
 static int wk_test_done(void) {
   printf("1..%d\n", wk_test_count);
   return wk_test_failed ? 1 : 0;
+}
+
+/* A new `dtype` tensor of `shape` whose elements (C order) are values[0 .. numel-1], each set with
+** wk_tensor_set_f64; NULL when wk_tensor_new fails (its error in *err). `static inline`: tests that
+** do not use it get no unused-function warning. */
+static inline wk_tensor *wk_test_tensor(wk_dtype dtype, int rank, const int64_t *shape,
+                                        const double *values, wk_error *err) {
+  wk_tensor *t = NULL;
+  int64_t i;
+  if (wk_tensor_new(dtype, rank, shape, &t, err) != WK_OK) return NULL;
+  for (i = 0; i < wk_tensor_numel(t); i++) wk_tensor_set_f64(t, i, values[i], err);
+  return t;
 }
 
 #endif

@@ -25,6 +25,7 @@ tf.keras 2.x facts reproduced here (TF 2.4 - 2.15; see spec/attention_spec.lua):
   value_shape: accepted here, not written).
 ]]
 local Layer = require "weightkit.layer"
+local U = require "weightkit.layers.utils"
 local backend = require "weightkit.backend"
 local errors = require "weightkit.errors"
 local naming = require "weightkit.naming"
@@ -36,46 +37,11 @@ local serialize = Layer.serialize
 
 local M = {}
 
--- cls(x) / cls:from_config(x): a layer passed positionally (TimeDistributed(dense)) becomes {layer}; an
--- ordered config (what get_config returns: it has a metatable) is copied to a plain table. Both then
--- work however the base constructor treats tables that have a metatable.
-local function plain_config(config)
-  -- a layer given positionally (TimeDistributed(dense), RNN(cell)) is the first positional value
-  if Layer.is_layer(config) then return {config} end
-  if type(config) == "table" then
-    local mt = getmetatable(config)
-    if mt and mt.__order then
-      local r = {}
-      for k, v in pairs(config) do r[k] = v end
-      return r
-    end
-  end
-  return config
-end
-
-local function entry_points(cls)
-  local mt = getmetatable(cls)
-  local construct = mt.__call
-  mt.__call = function(c, config, opts) return construct(c, plain_config(config), opts) end
-  cls.from_config = function(c, config, opts)
-    return construct(c, plain_config(config), opts or {strict = false})
-  end
-  return cls
-end
-
 local LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 local function letter(i) return LETTERS:sub(i, i) end
 
-local function is_shape_list(s)
-  return type(s) == "table" and type(s[1]) == "table"
-end
-
-local function copy(s)
-  local r = {}
-  for i = 1, #s do r[i] = s[i] end
-  return r
-end
+local is_shape_list, copy = U.is_shape_list, U.copy
 
 -- tf.keras _build_proj_equation: returns equation, bias_axes, output rank.
 local function proj_equation(free_dims, bound_dims, output_dims)
@@ -224,7 +190,6 @@ local MultiHeadAttention = Layer:extend("MultiHeadAttention", {
   positional = {"num_heads", "key_dim"},
 })
 M.MultiHeadAttention = MultiHeadAttention
-entry_points(MultiHeadAttention)
 
 local function positive_int(name, v)
   if math.type(v) ~= "integer" or v <= 0 then

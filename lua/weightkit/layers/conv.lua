@@ -44,6 +44,20 @@ local Conv = Layer:extend("Conv", {params = conv_params(2, true), positional = {
 M.Conv = Conv
 Conv.rank = 2
 
+-- A weight named `name` whose initializer, regularizer and constraint are the layer's
+-- `<prefix>_initializer`, `<prefix>_regularizer` and `<prefix>_constraint` (prefix "kernel", "depthwise",
+-- "pointwise", "bias").
+local function conv_weight(self, name, prefix, shape)
+  return self:add_weight{name = name, shape = shape, initializer = self[prefix .. "_initializer"],
+    regularizer = self[prefix .. "_regularizer"], constraint = self[prefix .. "_constraint"], trainable = true}
+end
+
+-- Every convolution's build ends alike: the bias (n,) when use_bias, created after the kernels.
+local function add_bias_and_finish(self, n)
+  if self.use_bias then self.bias = conv_weight(self, "bias", "bias", {n}) end
+  self.built = true
+end
+
 local function normalize_common(self, config)
   local rank = self.rank
   self.kernel_size = U.normalize_tuple(config.kernel_size, rank, "kernel_size")
@@ -109,14 +123,8 @@ function Conv:build(input_shape)
       "of groups. Received groups=%d, but the input has %d channels (full input shape is %s).",
       groups, c, U.shape_str(input_shape)))
   end
-  local kshape = cat(self.kernel_size, {c // groups, self.filters})
-  self.kernel = self:add_weight{name = "kernel", shape = kshape, initializer = self.kernel_initializer,
-    regularizer = self.kernel_regularizer, constraint = self.kernel_constraint, trainable = true}
-  if self.use_bias then
-    self.bias = self:add_weight{name = "bias", shape = {self.filters}, initializer = self.bias_initializer,
-      regularizer = self.bias_regularizer, constraint = self.bias_constraint, trainable = true}
-  end
-  self.built = true
+  self.kernel = conv_weight(self, "kernel", "kernel", cat(self.kernel_size, {c // groups, self.filters}))
+  add_bias_and_finish(self, self.filters)
 end
 
 -- Output channels after the layer (filters for most convs).
@@ -127,21 +135,16 @@ function Conv:spatial_out(len, i)
 end
 
 function Conv:compute_output_shape(s)
-  if #s ~= self.rank + 2 then
-    errors.value_error(string.format('Input 0 of layer "%s" is incompatible with the layer: expected ' ..
-      "ndim=%d, found ndim=%d. Full shape received: %s", self.name, self.rank + 2, #s, U.shape_str(s)))
-  end
-  local axes, ci = U.spatial_axes(#s, self.data_format)
-  local out = U.copy(s)
-  for i, a in ipairs(axes) do
-    local d = self:spatial_out(s[a], i)
+  local out = U.map_spatial(self, s, self.rank, self.data_format, function(len, i)
+    local d = self:spatial_out(len, i)
     if d and d <= 0 then
       errors.value_error(string.format("One of the dimensions in the output is <= 0 due to downsampling " ..
         "in %s. Consider increasing the input size. Received input shape %s which would produce output " ..
         "shape with a zero or negative value in a dimension.", self.name, U.shape_str(s)))
     end
-    out[a] = d
-  end
+    return d
+  end)
+  local ci = self:channel_index(s)
   out[ci] = self:output_channels(s[ci])
   return out
 end
@@ -185,14 +188,8 @@ local function transpose_class(name, rank)
   end
   function cls:build(input_shape)
     local c = self:input_channels(input_shape)
-    self.kernel = self:add_weight{name = "kernel", shape = cat(self.kernel_size, {self.filters, c}),
-      initializer = self.kernel_initializer, regularizer = self.kernel_regularizer,
-      constraint = self.kernel_constraint, trainable = true}
-    if self.use_bias then
-      self.bias = self:add_weight{name = "bias", shape = {self.filters}, initializer = self.bias_initializer,
-        regularizer = self.bias_regularizer, constraint = self.bias_constraint, trainable = true}
-    end
-    self.built = true
+    self.kernel = conv_weight(self, "kernel", "kernel", cat(self.kernel_size, {self.filters, c}))
+    add_bias_and_finish(self, self.filters)
   end
   function cls:spatial_out(len, i)
     local op = self.output_padding and self.output_padding[i] or nil
@@ -211,6 +208,12 @@ transpose_class("Conv3DTranspose", 3)
 -- Depthwise and separable convolutions
 --======================================================================================================
 
+-- Depthwise and separable convolutions: the depthwise step's multiplier and initializer.
+local function init_depthwise(self, config)
+  self.depth_multiplier = math.tointeger(config.depth_multiplier) or config.depth_multiplier
+  self.depthwise_initializer = initializers.get(config.depthwise_initializer)
+end
+
 local function depthwise_params(rank)
   local one = U.normalize_tuple(1, rank, "x")
   return {{"kernel_size"}, {"strides", one}, {"padding", "valid"}, {"data_format"}, {"dilation_rate", one},
@@ -227,21 +230,14 @@ local function depthwise_class(name, rank)
   function cls:init(config)
     Layer.init(self, config)
     normalize_common(self, config)
-    self.depth_multiplier = math.tointeger(config.depth_multiplier) or config.depth_multiplier
-    self.depthwise_initializer = initializers.get(config.depthwise_initializer)
+    init_depthwise(self, config)
     self.bias_initializer = initializers.get(config.bias_initializer)
   end
   function cls:build(input_shape)
     local c = self:input_channels(input_shape)
-    self.depthwise_kernel = self:add_weight{name = "depthwise_kernel",
-      shape = cat(self.kernel_size, {c, self.depth_multiplier}), initializer = self.depthwise_initializer,
-      regularizer = self.depthwise_regularizer, constraint = self.depthwise_constraint, trainable = true}
-    if self.use_bias then
-      self.bias = self:add_weight{name = "bias", shape = {c * self.depth_multiplier},
-        initializer = self.bias_initializer, regularizer = self.bias_regularizer,
-        constraint = self.bias_constraint, trainable = true}
-    end
-    self.built = true
+    self.depthwise_kernel = conv_weight(self, "depthwise_kernel", "depthwise",
+      cat(self.kernel_size, {c, self.depth_multiplier}))
+    add_bias_and_finish(self, c * self.depth_multiplier)
   end
   function cls:output_channels(c) return c and c * self.depth_multiplier or false end
   M[name] = cls
@@ -267,25 +263,16 @@ local function separable_class(name, rank)
   cls.rank = rank
   function cls:init(config)
     Conv.init(self, config)
-    self.depth_multiplier = math.tointeger(config.depth_multiplier) or config.depth_multiplier
-    self.depthwise_initializer = initializers.get(config.depthwise_initializer)
+    init_depthwise(self, config)
     self.pointwise_initializer = initializers.get(config.pointwise_initializer)
   end
   function cls:build(input_shape)
     local c = self:input_channels(input_shape)
     local dm = self.depth_multiplier
-    self.depthwise_kernel = self:add_weight{name = "depthwise_kernel", shape = cat(self.kernel_size, {c, dm}),
-      initializer = self.depthwise_initializer, regularizer = self.depthwise_regularizer,
-      constraint = self.depthwise_constraint, trainable = true}
-    self.pointwise_kernel = self:add_weight{name = "pointwise_kernel",
-      shape = cat(U.normalize_tuple(1, rank, "x"), {c * dm, self.filters}),
-      initializer = self.pointwise_initializer, regularizer = self.pointwise_regularizer,
-      constraint = self.pointwise_constraint, trainable = true}
-    if self.use_bias then
-      self.bias = self:add_weight{name = "bias", shape = {self.filters}, initializer = self.bias_initializer,
-        regularizer = self.bias_regularizer, constraint = self.bias_constraint, trainable = true}
-    end
-    self.built = true
+    self.depthwise_kernel = conv_weight(self, "depthwise_kernel", "depthwise", cat(self.kernel_size, {c, dm}))
+    self.pointwise_kernel = conv_weight(self, "pointwise_kernel", "pointwise",
+      cat(U.normalize_tuple(1, rank, "x"), {c * dm, self.filters}))
+    add_bias_and_finish(self, self.filters)
   end
   M[name] = cls
   return cls

@@ -41,6 +41,25 @@ local function normalize_axes(self, input_shape)
   return out
 end
 
+-- Resolves config.<name>_initializer onto self for each name, in order.
+local function get_initializers(self, config, names)
+  for _, name in ipairs(names) do
+    self[name .. "_initializer"] = initializers.get(config[name .. "_initializer"])
+  end
+end
+
+-- The trainable weights of both layers, in tf.keras order: gamma (if scale), then beta (if center).
+local function add_gamma_beta(self, ps)
+  if self.scale then
+    self.gamma = self:add_weight{name = "gamma", shape = ps, initializer = self.gamma_initializer,
+      regularizer = self.gamma_regularizer, constraint = self.gamma_constraint, trainable = true}
+  end
+  if self.center then
+    self.beta = self:add_weight{name = "beta", shape = ps, initializer = self.beta_initializer,
+      regularizer = self.beta_regularizer, constraint = self.beta_constraint, trainable = true}
+  end
+end
+
 --{=====================================================================================================
 -- BatchNormalization
 --======================================================================================================
@@ -65,10 +84,7 @@ function BatchNormalization:init(config)
   if config.renorm then
     errors.not_implemented("BatchNormalization(renorm=True) is not supported by weightkit")
   end
-  self.beta_initializer = initializers.get(config.beta_initializer)
-  self.gamma_initializer = initializers.get(config.gamma_initializer)
-  self.moving_mean_initializer = initializers.get(config.moving_mean_initializer)
-  self.moving_variance_initializer = initializers.get(config.moving_variance_initializer)
+  get_initializers(self, config, {"beta", "gamma", "moving_mean", "moving_variance"})
 end
 
 function BatchNormalization:get_config()
@@ -100,14 +116,7 @@ function BatchNormalization:build(input_shape)
     errors.value_error("Input has undefined rank. Received: input_shape=" .. U.shape_str(input_shape))
   end
   local ps = self:param_shape(input_shape)
-  if self.scale then
-    self.gamma = self:add_weight{name = "gamma", shape = ps, initializer = self.gamma_initializer,
-      regularizer = self.gamma_regularizer, constraint = self.gamma_constraint, trainable = true}
-  end
-  if self.center then
-    self.beta = self:add_weight{name = "beta", shape = ps, initializer = self.beta_initializer,
-      regularizer = self.beta_regularizer, constraint = self.beta_constraint, trainable = true}
-  end
+  add_gamma_beta(self, ps)
   self.moving_mean = self:add_weight{name = "moving_mean", shape = ps,
     initializer = self.moving_mean_initializer, trainable = false}
   self.moving_variance = self:add_weight{name = "moving_variance", shape = ps,
@@ -155,8 +164,7 @@ M.LayerNormalization = LayerNormalization
 function LayerNormalization:init(config)
   Layer.init(self, config)
   if type(config.axis) == "table" then self.axis = U.copy(config.axis) end
-  self.beta_initializer = initializers.get(config.beta_initializer)
-  self.gamma_initializer = initializers.get(config.gamma_initializer)
+  get_initializers(self, config, {"beta", "gamma"})
 end
 
 function LayerNormalization:build(input_shape)
@@ -164,14 +172,7 @@ function LayerNormalization:build(input_shape)
   self.axis = axes
   local ps = {}
   for i, a in ipairs(axes) do ps[i] = input_shape[a + 1] end
-  if self.scale then
-    self.gamma = self:add_weight{name = "gamma", shape = ps, initializer = self.gamma_initializer,
-      regularizer = self.gamma_regularizer, constraint = self.gamma_constraint, trainable = true}
-  end
-  if self.center then
-    self.beta = self:add_weight{name = "beta", shape = ps, initializer = self.beta_initializer,
-      regularizer = self.beta_regularizer, constraint = self.beta_constraint, trainable = true}
-  end
+  add_gamma_beta(self, ps)
   self.built = true
 end
 

@@ -29,13 +29,9 @@ local function pooling_class(name, rank)
     self.data_format = U.normalize_data_format(config.data_format)
   end
   function cls:compute_output_shape(s)
-    U.check_rank(self, s, rank + 2)
-    local axes = U.spatial_axes(#s, self.data_format)
-    local out = U.copy(s)
-    for i, a in ipairs(axes) do
-      out[a] = U.conv_output_length(s[a], self.pool_size[i], self.padding, self.strides[i], 1)
-    end
-    return out
+    return U.map_spatial(self, s, rank, self.data_format, function(len, i)
+      return U.conv_output_length(len, self.pool_size[i], self.padding, self.strides[i], 1)
+    end)
   end
   M[name] = cls
   return cls

@@ -31,6 +31,7 @@ real files, see spec/recurrent_spec.lua):
 Not modelled: StackedRNNCells (a list of cells), constants, masking, forward computation, CuDNN classes.
 ]]
 local Layer = require "weightkit.layer"
+local U = require "weightkit.layers.utils"
 local backend = require "weightkit.backend"
 local errors = require "weightkit.errors"
 local naming = require "weightkit.naming"
@@ -48,15 +49,7 @@ local M = {}
 -- Helpers
 --======================================================================================================
 
-local function is_shape_list(s)
-  return type(s) == "table" and type(s[1]) == "table"
-end
-
-local function copy(s)
-  local r = {}
-  for i = 1, #s do r[i] = s[i] end
-  return r
-end
+local is_shape_list, copy = U.is_shape_list, U.copy
 
 -- The main input's shape when a layer gets [inputs, initial states...] or [inputs, constants...].
 local function main_shape(input_shape)
@@ -79,63 +72,12 @@ local function clamp01(x)
 end
 
 -- tf.keras InputSpec(ndim=n) check, raised by Layer.__call__ before build (tf.keras >= 2.7 text).
-local function check_ndim(layer, shape, ndim)
-  if #shape ~= ndim then
-    errors.value_error(string.format('Input 0 of layer "%s" is incompatible with the layer: expected ' ..
-      "ndim=%d, found ndim=%d. Full shape received: %s", layer.name, ndim, #shape, shape_str(shape)))
-  end
-end
+local check_ndim = U.check_rank
 
 -- Puts keys in order into an ordered config, serializing objects (initializers, activations, layers).
 local function put_keys(cfg, obj, keys)
   for _, k in ipairs(keys) do Layer.config_put(cfg, k, serialize(obj[k])) end
   return cfg
-end
-
--- Entry points of every class here (cls(x) and cls:from_config(x)):
--- * a layer passed positionally (RNN(cell)) becomes {layer}; an ordered config (what get_config
---   returns: it has a metatable) is copied to a plain table; both then work however the base
---   constructor treats tables that have a metatable;
--- * implementation= is consumed by the base constructor (a tf.keras base kwarg), so it is caught on the
---   way in and handed to init through this slot (LSTM, GRU and their cells use it).
-local pending_implementation = nil
-
-local function plain_config(config)
-  -- a layer given positionally (TimeDistributed(dense), RNN(cell)) is the first positional value
-  if Layer.is_layer(config) then return {config} end
-  if type(config) == "table" then
-    local mt = getmetatable(config)
-    if mt and mt.__order then
-      local r = {}
-      for k, v in pairs(config) do r[k] = v end
-      return r
-    end
-  end
-  return config
-end
-
-local function entry_points(cls)
-  local mt = getmetatable(cls)
-  local construct = mt.__call
-  local function enter(c, config, opts)
-    config = plain_config(config)
-    local impl = nil
-    if type(config) == "table" and getmetatable(config) == nil then impl = config.implementation end
-    pending_implementation = impl
-    local ok, res = pcall(construct, c, config, opts)
-    pending_implementation = nil
-    if not ok then error(res, 0) end
-    return res
-  end
-  mt.__call = enter
-  cls.from_config = function(c, config, opts) return enter(c, config, opts or {strict = false}) end
-  return cls
-end
-
-local function take_implementation()
-  local impl = pending_implementation
-  pending_implementation = nil
-  return impl
 end
 
 -- LSTMCell / GRUCell: implementation 2 by default, 0 read as 1 (with a warning, as tf.keras does),
@@ -151,10 +93,34 @@ local function normalize_implementation(impl, recurrent_dropout)
   return impl
 end
 
-local function init_initializers(self)
+-- What every cell's init does after its size checks: resolve the activations (recurrent_activation
+-- only where the class has one) and the three initializers, clamp the dropout rates to [0, 1].
+local function init_cell_settings(self)
+  self.activation = activations.get(self.activation)
+  if self.recurrent_activation ~= nil then
+    self.recurrent_activation = activations.get(self.recurrent_activation)
+  end
   self.kernel_initializer = initializers.get(self.kernel_initializer)
   self.recurrent_initializer = initializers.get(self.recurrent_initializer)
   self.bias_initializer = initializers.get(self.bias_initializer)
+  self.dropout = clamp01(self.dropout)
+  self.recurrent_dropout = clamp01(self.recurrent_dropout)
+end
+
+-- The weights of every cell, in tf.keras order: kernel, recurrent_kernel, then bias (only with
+-- use_bias; `bias_init` defaults to the cell's bias_initializer). Each draws its initial value in turn.
+local function add_cell_weights(self, kernel_shape, recurrent_shape, bias_shape, bias_init)
+  self.kernel = self:add_weight{name = "kernel", shape = kernel_shape, initializer = self.kernel_initializer,
+    regularizer = self.kernel_regularizer, constraint = self.kernel_constraint}
+  self.recurrent_kernel = self:add_weight{name = "recurrent_kernel", shape = recurrent_shape,
+    initializer = self.recurrent_initializer, regularizer = self.recurrent_regularizer,
+    constraint = self.recurrent_constraint}
+  if self.use_bias then
+    self.bias = self:add_weight{name = "bias", shape = bias_shape,
+      initializer = bias_init or self.bias_initializer, regularizer = self.bias_regularizer,
+      constraint = self.bias_constraint}
+  end
+  self.built = true
 end
 
 -- bias = concat(bias_init(n), ones(n), bias_init(2n)): the forget gate starts at 1.
@@ -201,15 +167,11 @@ local SimpleRNNCell = Layer:extend("SimpleRNNCell", {
   positional = {"units"},
 })
 M.SimpleRNNCell = SimpleRNNCell
-entry_points(SimpleRNNCell)
 
 function SimpleRNNCell:init(config)
   Layer.init(self, config)
   check_units(self.class_name, self.units)
-  self.activation = activations.get(self.activation)
-  init_initializers(self)
-  self.dropout = clamp01(self.dropout)
-  self.recurrent_dropout = clamp01(self.recurrent_dropout)
+  init_cell_settings(self)
   self.state_size = self.units
   self.output_size = self.units
 end
@@ -217,16 +179,7 @@ end
 function SimpleRNNCell:build(input_shape)
   local d = input_dim_of(self, input_shape)
   local u = self.units
-  self.kernel = self:add_weight{name = "kernel", shape = {d, u}, initializer = self.kernel_initializer,
-    regularizer = self.kernel_regularizer, constraint = self.kernel_constraint}
-  self.recurrent_kernel = self:add_weight{name = "recurrent_kernel", shape = {u, u},
-    initializer = self.recurrent_initializer, regularizer = self.recurrent_regularizer,
-    constraint = self.recurrent_constraint}
-  if self.use_bias then
-    self.bias = self:add_weight{name = "bias", shape = {u}, initializer = self.bias_initializer,
-      regularizer = self.bias_regularizer, constraint = self.bias_constraint}
-  end
-  self.built = true
+  add_cell_weights(self, {d, u}, {u, u}, {u})
 end
 
 function SimpleRNNCell:compute_output_shape(input_shape)
@@ -239,22 +192,17 @@ local LSTMCell = Layer:extend("LSTMCell", {
     {"units"}, {"activation", "tanh"}, {"recurrent_activation", "sigmoid"}, {"use_bias", true},
     {"kernel_initializer", "glorot_uniform"}, {"recurrent_initializer", "orthogonal"},
     {"bias_initializer", "zeros"}, {"unit_forget_bias", true},
-  }, CELL_REG),
+  -- implementation is also a base key: declared here, the base constructor leaves it for init
+  }, params(CELL_REG, {{"implementation"}})),
   positional = {"units"},
 })
 M.LSTMCell = LSTMCell
-entry_points(LSTMCell)
 
 function LSTMCell:init(config)
-  local impl = take_implementation()
   Layer.init(self, config)
   check_units(self.class_name, self.units)
-  self.activation = activations.get(self.activation)
-  self.recurrent_activation = activations.get(self.recurrent_activation)
-  init_initializers(self)
-  self.dropout = clamp01(self.dropout)
-  self.recurrent_dropout = clamp01(self.recurrent_dropout)
-  self.implementation = normalize_implementation(impl, self.recurrent_dropout)
+  init_cell_settings(self)
+  self.implementation = normalize_implementation(self.implementation, self.recurrent_dropout)
   self.state_size = {self.units, self.units}
   self.output_size = self.units
 end
@@ -262,18 +210,8 @@ end
 function LSTMCell:build(input_shape)
   local d = input_dim_of(self, input_shape)
   local u = self.units
-  self.kernel = self:add_weight{name = "kernel", shape = {d, 4 * u}, initializer = self.kernel_initializer,
-    regularizer = self.kernel_regularizer, constraint = self.kernel_constraint}
-  self.recurrent_kernel = self:add_weight{name = "recurrent_kernel", shape = {u, 4 * u},
-    initializer = self.recurrent_initializer, regularizer = self.recurrent_regularizer,
-    constraint = self.recurrent_constraint}
-  if self.use_bias then
-    local init = self.bias_initializer
-    if self.unit_forget_bias then init = forget_bias_initializer(self.bias_initializer, u) end
-    self.bias = self:add_weight{name = "bias", shape = {4 * u}, initializer = init,
-      regularizer = self.bias_regularizer, constraint = self.bias_constraint}
-  end
-  self.built = true
+  local bias_init = self.unit_forget_bias and forget_bias_initializer(self.bias_initializer, u) or nil
+  add_cell_weights(self, {d, 4 * u}, {u, 4 * u}, {4 * u}, bias_init)
 end
 
 LSTMCell.compute_output_shape = SimpleRNNCell.compute_output_shape
@@ -283,23 +221,17 @@ local GRUCell = Layer:extend("GRUCell", {
     {"units"}, {"activation", "tanh"}, {"recurrent_activation", "sigmoid"}, {"use_bias", true},
     {"kernel_initializer", "glorot_uniform"}, {"recurrent_initializer", "orthogonal"},
     {"bias_initializer", "zeros"},
-  }, params(CELL_REG, {{"reset_after", true}})),
+  }, params(CELL_REG, {{"implementation"}, {"reset_after", true}})),
   positional = {"units"},
 })
 M.GRUCell = GRUCell
-entry_points(GRUCell)
 
 function GRUCell:init(config)
-  local impl = take_implementation()
   Layer.init(self, config)
   check_units(self.class_name, self.units)
-  self.activation = activations.get(self.activation)
-  self.recurrent_activation = activations.get(self.recurrent_activation)
-  init_initializers(self)
-  self.dropout = clamp01(self.dropout)
-  self.recurrent_dropout = clamp01(self.recurrent_dropout)
+  init_cell_settings(self)
   self.reset_after = self.reset_after and true or false
-  self.implementation = normalize_implementation(impl, self.recurrent_dropout)
+  self.implementation = normalize_implementation(self.implementation, self.recurrent_dropout)
   self.state_size = self.units
   self.output_size = self.units
 end
@@ -307,18 +239,8 @@ end
 function GRUCell:build(input_shape)
   local d = input_dim_of(self, input_shape)
   local u = self.units
-  self.kernel = self:add_weight{name = "kernel", shape = {d, 3 * u}, initializer = self.kernel_initializer,
-    regularizer = self.kernel_regularizer, constraint = self.kernel_constraint}
-  self.recurrent_kernel = self:add_weight{name = "recurrent_kernel", shape = {u, 3 * u},
-    initializer = self.recurrent_initializer, regularizer = self.recurrent_regularizer,
-    constraint = self.recurrent_constraint}
-  if self.use_bias then
-    -- reset_after: separate input and recurrent biases, stacked as two rows.
-    local shape = self.reset_after and {2, 3 * u} or {3 * u}
-    self.bias = self:add_weight{name = "bias", shape = shape, initializer = self.bias_initializer,
-      regularizer = self.bias_regularizer, constraint = self.bias_constraint}
-  end
-  self.built = true
+  -- reset_after: separate input and recurrent biases, stacked as two rows.
+  add_cell_weights(self, {d, 3 * u}, {u, 3 * u}, self.reset_after and {2, 3 * u} or {3 * u})
 end
 
 GRUCell.compute_output_shape = SimpleRNNCell.compute_output_shape
@@ -379,21 +301,6 @@ local function normalize_data_format(f)
   return f
 end
 
--- tf.keras conv_utils.conv_output_length.
-local function conv_output_length(n, k, padding, stride, dilation)
-  if n == nil or n == false then return false end
-  local dk = (k - 1) * dilation + 1
-  local out
-  if padding == "same" or padding == "causal" then
-    out = n
-  elseif padding == "valid" then
-    out = n - dk + 1
-  else -- full
-    out = n + dk - 1
-  end
-  return (out + stride - 1) // stride
-end
-
 local ConvLSTMCell = Layer:extend("ConvLSTMCell", {
   params = params({
     {"rank", 2}, {"filters"}, {"kernel_size"}, {"strides", 1}, {"padding", "valid"}, {"data_format"},
@@ -403,7 +310,6 @@ local ConvLSTMCell = Layer:extend("ConvLSTMCell", {
   }, CELL_REG),
 })
 M.ConvLSTMCell = ConvLSTMCell
-entry_points(ConvLSTMCell)
 
 function ConvLSTMCell:init(config)
   Layer.init(self, config)
@@ -417,11 +323,7 @@ function ConvLSTMCell:init(config)
   self.dilation_rate = normalize_tuple(self.dilation_rate, self.rank, "dilation_rate")
   self.padding = normalize_padding(self.padding)
   self.data_format = normalize_data_format(self.data_format)
-  self.activation = activations.get(self.activation)
-  self.recurrent_activation = activations.get(self.recurrent_activation)
-  init_initializers(self)
-  self.dropout = clamp01(self.dropout)
-  self.recurrent_dropout = clamp01(self.recurrent_dropout)
+  init_cell_settings(self)
   self.state_size = {self.filters, self.filters}
 end
 
@@ -440,25 +342,15 @@ function ConvLSTMCell:build(input_shape)
   rshape[#rshape + 1] = f
   rshape[#rshape + 1] = 4 * f
   self.kernel_shape = kshape
-  self.kernel = self:add_weight{name = "kernel", shape = kshape, initializer = self.kernel_initializer,
-    regularizer = self.kernel_regularizer, constraint = self.kernel_constraint}
-  self.recurrent_kernel = self:add_weight{name = "recurrent_kernel", shape = rshape,
-    initializer = self.recurrent_initializer, regularizer = self.recurrent_regularizer,
-    constraint = self.recurrent_constraint}
-  if self.use_bias then
-    local init = self.bias_initializer
-    if self.unit_forget_bias then init = forget_bias_initializer(self.bias_initializer, f) end
-    self.bias = self:add_weight{name = "bias", shape = {4 * f}, initializer = init,
-      regularizer = self.bias_regularizer, constraint = self.bias_constraint}
-  end
-  self.built = true
+  local bias_init = self.unit_forget_bias and forget_bias_initializer(self.bias_initializer, f) or nil
+  add_cell_weights(self, kshape, rshape, {4 * f}, bias_init)
 end
 
 -- Spatial output dims for spatial input dims `dims`.
 function ConvLSTMCell:output_dims(dims)
   local r = {}
   for i = 1, self.rank do
-    r[i] = conv_output_length(dims[i], self.kernel_size[i], self.padding, self.strides[i],
+    r[i] = U.conv_output_length(dims[i], self.kernel_size[i], self.padding, self.strides[i],
       self.dilation_rate[i])
   end
   return r
@@ -494,6 +386,17 @@ end
 local function set_cell(self, cell)
   self.cell = cell
   self:track(cell)
+end
+
+-- SimpleRNN / LSTM / GRU / ConvLSTM*D: a NEW auto-named cell of class `cell_cls` from `cell_cfg` plus
+-- the layer's `cell_params` taken from `config`. tf.keras exposes the cell's settings (as the cell
+-- normalized them) as properties of the layer.
+local function own_new_cell(self, config, cell_cls, cell_params, cell_cfg)
+  cell_cfg.dtype, cell_cfg.trainable = self._dtype_config, self.trainable
+  for _, p in ipairs(cell_params) do cell_cfg[p[1]] = config[p[1]] end
+  local cell = cell_cls(cell_cfg)
+  set_cell(self, cell)
+  for _, p in ipairs(cell_params) do self[p[1]] = cell[p[1]] end
 end
 
 local STATEFUL_NEEDS_BATCH = "If a RNN is stateful, it needs to know its batch size. Specify the batch " ..
@@ -563,7 +466,6 @@ end
 
 local RNN = RNNBase:extend("RNN", {params = {{"cell"}}, positional = {"cell"}})
 M.RNN = RNN
-entry_points(RNN)
 
 local CELL_CLASSES = {SimpleRNNCell = SimpleRNNCell, LSTMCell = LSTMCell, GRUCell = GRUCell,
   ConvLSTMCell = ConvLSTMCell}
@@ -602,25 +504,16 @@ end
 
 -- Defines an RNN subclass that owns a cell of class `cell_cls`. `cell_params` are forwarded to the cell,
 -- `config_keys` is the tf.keras get_config order after the RNN flags.
-local function rnn_layer(class_name, cell_cls, cell_params, config_keys, uses_implementation)
+local function rnn_layer(class_name, cell_cls, cell_params, config_keys)
   local all = {}
   for _, p in ipairs(cell_params) do all[#all + 1] = p end
   local cls = RNNBase:extend(class_name, {params = all, positional = {"units"}})
   cls.expected_ndim = 3
-  entry_points(cls)
 
   function cls:init(config)
-    local impl = uses_implementation and take_implementation() or nil
     Layer.init(self, config)
     init_rnn_flags(self)
-    local cell_cfg = {dtype = self._dtype_config, trainable = self.trainable}
-    for _, p in ipairs(cell_params) do cell_cfg[p[1]] = config[p[1]] end
-    if uses_implementation then cell_cfg.implementation = impl end
-    local cell = cell_cls(cell_cfg)
-    set_cell(self, cell)
-    -- tf.keras exposes the cell's settings as properties of the layer
-    for _, p in ipairs(cell_params) do self[p[1]] = cell[p[1]] end
-    if uses_implementation then self.implementation = cell.implementation end
+    own_new_cell(self, config, cell_cls, cell_params, {})
   end
 
   function cls:get_config()
@@ -641,19 +534,19 @@ end
 rnn_layer("SimpleRNN", SimpleRNNCell, cell_params_of(SimpleRNNCell),
   {"units", "activation", "use_bias", "kernel_initializer", "recurrent_initializer", "bias_initializer",
    "kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "activity_regularizer",
-   "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout"}, false)
+   "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout"})
 
 rnn_layer("LSTM", LSTMCell, cell_params_of(LSTMCell),
   {"units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
    "recurrent_initializer", "bias_initializer", "unit_forget_bias", "kernel_regularizer",
    "recurrent_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
-   "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout", "implementation"}, true)
+   "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout", "implementation"})
 
 rnn_layer("GRU", GRUCell, cell_params_of(GRUCell),
   {"units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
    "recurrent_initializer", "bias_initializer", "kernel_regularizer", "recurrent_regularizer",
    "bias_regularizer", "activity_regularizer", "kernel_constraint", "recurrent_constraint",
-   "bias_constraint", "dropout", "recurrent_dropout", "implementation", "reset_after"}, true)
+   "bias_constraint", "dropout", "recurrent_dropout", "implementation", "reset_after"})
 
 --{=====================================================================================================
 -- ConvLSTM1D / 2D / 3D
@@ -672,7 +565,6 @@ local function conv_lstm(class_name, rank)
   local cls = RNNBase:extend(class_name, {params = cell_params, positional = {"filters", "kernel_size"}})
   cls.rank = rank
   cls.expected_ndim = rank + 3
-  entry_points(cls)
 
   function cls:init(config)
     Layer.init(self, config)
@@ -680,11 +572,7 @@ local function conv_lstm(class_name, rank)
     if self.unroll then
       errors.type_error("Unrolling is not possible with convolutional RNNs. Received: unroll=True")
     end
-    local cell_cfg = {rank = rank, dtype = self._dtype_config, trainable = self.trainable}
-    for _, p in ipairs(cell_params) do cell_cfg[p[1]] = config[p[1]] end
-    local cell = ConvLSTMCell(cell_cfg)
-    set_cell(self, cell)
-    for _, p in ipairs(cell_params) do self[p[1]] = cell[p[1]] end
+    own_new_cell(self, config, ConvLSTMCell, cell_params, {rank = rank})
   end
 
   -- tf.keras ConvRNN.build: the cell is built directly, in the layer's scope (no cell scope).

@@ -48,14 +48,10 @@ local function padcrop_class(name, rank, key, default, sign)
     self.data_format = rank > 1 and U.normalize_data_format(config.data_format) or nil
   end
   function cls:compute_output_shape(s)
-    U.check_rank(self, s, rank + 2)
-    local axes = U.spatial_axes(#s, self.data_format or "channels_last")
-    local out = U.copy(s)
-    for i, a in ipairs(axes) do
+    return U.map_spatial(self, s, rank, self.data_format or "channels_last", function(len, i)
       local lo, hi = pair(self[key], rank, i)
-      if out[a] then out[a] = out[a] + sign * (lo + hi) end
-    end
-    return out
+      return len and len + sign * (lo + hi)
+    end)
   end
   M[name] = cls
   return cls
@@ -83,14 +79,9 @@ local function upsampling_class(name, rank)
     end
   end
   function cls:compute_output_shape(s)
-    U.check_rank(self, s, rank + 2)
-    local axes = U.spatial_axes(#s, self.data_format or "channels_last")
-    local out = U.copy(s)
-    for i, a in ipairs(axes) do
-      local f = rank == 1 and self.size or self.size[i]
-      if out[a] then out[a] = out[a] * f end
-    end
-    return out
+    return U.map_spatial(self, s, rank, self.data_format or "channels_last", function(len, i)
+      return len and len * (rank == 1 and self.size or self.size[i])
+    end)
   end
   M[name] = cls
   return cls

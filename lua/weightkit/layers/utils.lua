@@ -116,6 +116,16 @@ function M.spatial_axes(n, data_format)
   return r, n
 end
 
+-- Output shape of a layer that changes only the spatial dims of a rank-(rank + 2) input `s` (checked):
+-- a copy of s where spatial dim i (1-based among the spatial axes) becomes f(s[axis], i); an unknown
+-- dim arrives as false.
+function M.map_spatial(layer, s, rank, data_format, f)
+  M.check_rank(layer, s, rank + 2)
+  local out = M.copy(s)
+  for i, a in ipairs(M.spatial_axes(#s, data_format)) do out[a] = f(s[a], i) end
+  return out
+end
+
 function M.prod(dims, from, to)
   local p = 1
   for i = from or 1, to or #dims do

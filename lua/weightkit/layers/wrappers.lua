@@ -21,6 +21,7 @@ tf.keras 2.x facts reproduced here (TF 2.4 - 2.15; see spec/wrappers_spec.lua):
   False) (also from a config) is trainable; only the wrapped layer's own trainable flag is copied.
 ]]
 local Layer = require "weightkit.layer"
+local U = require "weightkit.layers.utils"
 local errors = require "weightkit.errors"
 local naming = require "weightkit.naming"
 
@@ -29,42 +30,7 @@ local serialize = Layer.serialize
 
 local M = {}
 
--- cls(x) / cls:from_config(x): a layer passed positionally (TimeDistributed(dense)) becomes {layer}; an
--- ordered config (what get_config returns: it has a metatable) is copied to a plain table. Both then
--- work however the base constructor treats tables that have a metatable.
-local function plain_config(config)
-  -- a layer given positionally (TimeDistributed(dense), RNN(cell)) is the first positional value
-  if Layer.is_layer(config) then return {config} end
-  if type(config) == "table" then
-    local mt = getmetatable(config)
-    if mt and mt.__order then
-      local r = {}
-      for k, v in pairs(config) do r[k] = v end
-      return r
-    end
-  end
-  return config
-end
-
-local function entry_points(cls)
-  local mt = getmetatable(cls)
-  local construct = mt.__call
-  mt.__call = function(c, config, opts) return construct(c, plain_config(config), opts) end
-  cls.from_config = function(c, config, opts)
-    return construct(c, plain_config(config), opts or {strict = false})
-  end
-  return cls
-end
-
-local function is_shape_list(s)
-  return type(s) == "table" and type(s[1]) == "table"
-end
-
-local function copy(s)
-  local r = {}
-  for i = 1, #s do r[i] = s[i] end
-  return r
-end
+local is_shape_list, copy = U.is_shape_list, U.copy
 
 local function py_bool(b)
   if b then return "True" end
@@ -105,7 +71,6 @@ end
 
 local TimeDistributed = Layer:extend("TimeDistributed", {params = {{"layer"}}, positional = {"layer"}})
 M.TimeDistributed = TimeDistributed
-entry_points(TimeDistributed)
 
 function TimeDistributed:init(config)
   Layer.init(self, config)
@@ -175,7 +140,6 @@ local Bidirectional = Layer:extend("Bidirectional", {
   positional = {"layer", "merge_mode"},
 })
 M.Bidirectional = Bidirectional
-entry_points(Bidirectional)
 
 local MERGE_MODES = {sum = true, mul = true, ave = true, concat = true}
 

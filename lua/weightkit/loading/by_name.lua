@@ -21,14 +21,12 @@ so duplicates really receive the same values.
 local common = require "weightkit.loading.common"
 local messages = require "weightkit.loading.messages"
 local pair = require "weightkit.loading.pair"
-local Report = require "weightkit.loading.report"
 
 local M = {}
 
 function M.load(model, file, skip_mismatch, report)
-  report = report or Report.new("by_name", skip_mismatch)
-  local info = common.file_info(file)
-  report.keras_version, report.backend = info.keras_version, info.backend
+  local info
+  report, info = common.start("by_name", file, skip_mismatch, report)
 
   local index = {}
   local with_weights = {}
@@ -46,31 +44,25 @@ function M.load(model, file, skip_mismatch, report)
     local k = i - 1
     for _, layer in ipairs(index[fl.name] or {}) do
       local n = pair.load{
-        report = report, plan = plan, layer = layer, file_layer = fl, info = info,
+        report = report, plan = plan, layer = layer, file_layer = fl, info = info, index = k,
         skip_mismatch = skip_mismatch,
         texts = {
           count_error = function(m, got) return messages.count(k, layer.name, m, got) end,
-          count_warning = function(m, got) return messages.skip_count(k, layer.name, m, got) end,
           shape_error = function(var, e, r) return messages.shape(k, layer.name, var.name, e, r) end,
-          shape_warning = function(var, e, r) return messages.skip_shape(k, layer.name, var.name, e, r) end,
         },
       }
       if n > 0 then fed[layer], used[fl.name] = true, true end
     end
   end
 
-  if info.top_level ~= nil then
-    pair.load_top_level{
-      report = report, plan = plan, model = model, file_weights = info.top_level,
-      skip_mismatch = skip_mismatch,
-      texts = {
-        count_error = messages.top_level_count,
-        count_warning = messages.skip_top_level_count,
-        shape_error = function(var, e, r) return messages.top_level_shape(var.name, e, r) end,
-        shape_warning = function(var, e, r) return messages.skip_top_level_shape(var.name, e, r) end,
-      },
-    }
-  end
+  pair.load_top_level{
+    report = report, plan = plan, model = model, file_weights = info.top_level,
+    skip_mismatch = skip_mismatch,
+    texts = {
+      count_error = messages.top_level_count,
+      shape_error = function(var, e, r) return messages.top_level_shape(var.name, e, r) end,
+    },
+  }
 
   common.apply(plan)
   common.finish(report, with_weights, info.layers, fed, used)

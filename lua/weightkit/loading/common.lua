@@ -18,7 +18,18 @@ THE PLAN. Loaders never assign while checking: they append {variable, value} pai
 changes nothing. Values are cast to the variable's dtype first (tf-keras `batch_set_value` does
 `np.asarray(value, dtype=variable.dtype)`), all casts before the first assignment.
 ]]
+local Report = require "weightkit.loading.report"
+
 local M = {}
+
+-- How every load starts: `report` (or a new one for `mode`) carries the file's keras_version and backend.
+-- Returns report, file_info(file).
+function M.start(mode, file, skip_mismatch, report)
+  report = report or Report.new(mode, skip_mismatch)
+  local info = M.file_info(file)
+  report.keras_version, report.backend = info.keras_version, info.backend
+  return report, info
+end
 
 function M.file_info(file)
   local info = {}

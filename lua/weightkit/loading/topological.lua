@@ -29,14 +29,12 @@ local errors = require "weightkit.errors"
 local common = require "weightkit.loading.common"
 local messages = require "weightkit.loading.messages"
 local pair = require "weightkit.loading.pair"
-local Report = require "weightkit.loading.report"
 
 local M = {}
 
 function M.load(model, file, skip_mismatch, report)
-  report = report or Report.new("topological", skip_mismatch)
-  local info = common.file_info(file)
-  report.keras_version, report.backend = info.keras_version, info.backend
+  local info
+  report, info = common.start("topological", file, skip_mismatch, report)
 
   local filtered_layers = {}
   for _, layer in ipairs(model.layers) do
@@ -56,13 +54,11 @@ function M.load(model, file, skip_mismatch, report)
     local layer = filtered_layers[i]
     local k = i - 1
     local n = pair.load{
-      report = report, plan = plan, layer = layer, file_layer = fl, info = info,
+      report = report, plan = plan, layer = layer, file_layer = fl, info = info, index = k,
       skip_mismatch = skip_mismatch,
       texts = {
         count_error = function(m, got) return messages.topo_weight_count(k, layer.name, fl.name, m, got) end,
-        count_warning = function(m, got) return messages.skip_count(k, layer.name, m, got) end,
         shape_error = function(var, e, r) return messages.assign_shape(var.name, e, r) end,
-        shape_warning = function(var, e, r) return messages.skip_shape(k, layer.name, var.name, e, r) end,
       },
     }
     if n > 0 then
@@ -73,18 +69,14 @@ function M.load(model, file, skip_mismatch, report)
     end
   end
 
-  if info.top_level ~= nil then
-    pair.load_top_level{
-      report = report, plan = plan, model = model, file_weights = info.top_level,
-      skip_mismatch = skip_mismatch,
-      texts = {
-        count_error = messages.topo_top_level_count,
-        count_warning = messages.skip_top_level_count,
-        shape_error = function(var, e, r) return messages.assign_shape(var.name, e, r) end,
-        shape_warning = function(var, e, r) return messages.skip_top_level_shape(var.name, e, r) end,
-      },
-    }
-  end
+  pair.load_top_level{
+    report = report, plan = plan, model = model, file_weights = info.top_level,
+    skip_mismatch = skip_mismatch,
+    texts = {
+      count_error = messages.topo_top_level_count,
+      shape_error = function(var, e, r) return messages.assign_shape(var.name, e, r) end,
+    },
+  }
 
   common.apply(plan)
   common.finish(report, filtered_layers, info.layers, fed, used)
