@@ -8,6 +8,7 @@
 ** Formats supported by this version of the core (reading): Keras 1/2 HDF5 weights files and
 ** Keras 1/2/3 legacy full-model HDF5 files (wk_file_open, section "Files"). Tensors also live
 ** in memory without any file.
+** Writing: Keras 2 HDF5 weights files (wk_write_keras2, section "Writing").
 **
 ** ERROR MODEL
 **   Every fallible function returns a wk_status; WK_OK (0) means success. On failure it also
@@ -317,9 +318,13 @@ struct lua_State;
 **   Hostile files fail with WK_EFORMAT or WK_ELIMIT, never crash the core (libhdf5 parses the
 **   metadata). Soft, external and user-defined links are never followed on weight paths,
 **   external and virtual datasets are refused, ranks above WK_MAX_RANK, sizes that overflow,
-**   attributes and lists above the limits below are refused. Zero-copy windows are checked to
-**   lie inside the file; the file must not be truncated by another process while tensors of
-**   a mapping are alive (the OS would signal SIGBUS).
+**   attributes and lists above the limits below are refused. Before libhdf5 decodes the
+**   attributes of an object, its object header and the global heap behind variable-length
+**   strings are checked from the mapped bytes (libhdf5 1.10 trusts sizes stored there);
+**   objects whose attributes use dense or shared storage, or datatypes other than integer,
+**   float and (variable-length) string, are refused. Zero-copy windows are checked to lie
+**   inside the file; the file must not be truncated by another process while tensors of a
+**   mapping are alive (the OS would signal SIGBUS).
 ** ===================================================================== */
 
 typedef struct wk_file wk_file;
@@ -435,6 +440,98 @@ WK_API void wk_sha256_hex(const unsigned char digest[32], char hex[65]);
 /* SHA-256 of the tensor's raw little-endian C-order bytes (NumPy's `a.astype('<' + a.dtype.str[1:])
 ** .tobytes()`), whatever the host's byte order. */
 WK_API void wk_tensor_sha256(const wk_tensor *t, unsigned char digest[32]);
+
+/* }==================================================================== */
+
+/* {====================================================================
+** Writing
+** =====================================================================
+**
+** wk_write_keras2 writes a Keras 2 weights file (tf.keras `save_weights('x.h5')`) from named
+** tensors, in the layout every Keras version reads (keras-formats.md §1):
+**
+**   /                         attrs layer_names, backend, keras_version, weightkit_version
+**   /<layer>/                 one group per layer in `layers`, weightless layers included;
+**                             attr weight_names
+**   /<layer>/<weight name>    one dataset per weight; the weight name is a relative path, so
+**                             "dense/kernel:0" in layer "dense" is /dense/dense/kernel:0
+**   /top_level_model_weights/ attr weight_names (+ datasets), unless omit_top_level
+**
+** EXACT HDF5 TYPES
+**   layer_names, weight_names  1-D fixed-length strings, size = the longest name's byte length,
+**                              STRPAD NULLPAD, cset ASCII (h5py for numpy `S<n>`; every Keras
+**                              reads it, old ones included). Past 64512 bytes (n * size) the list
+**                              is split like Keras's save_attributes_to_hdf5_group: the smallest
+**                              k with ceil(count / k) * size <= 64512, chunks as numpy.array_split
+**                              (the first count % k chunks one item longer), attributes
+**                              `<name>0` .. `<name>{k-1}`, all of the same string size; no
+**                              attribute `<name>` then. A name longer than 64512 bytes fails
+**                              (WK_ELIMIT, Keras's RuntimeError text).
+**   empty lists                float64, shape (0,) (numpy.asarray([]), as Keras stores them).
+**   backend, keras_version,    scalar fixed-length strings, NULLPAD, ASCII (readable by Keras
+**   weightkit_version          2.2.4's `.decode('utf8')` as well as by h5py 3 readers).
+**   datasets                   the tensor's dtype, little-endian: int8..uint64 as H5T_STD_*LE,
+**                              float32/64 as H5T_IEEE_F*LE, float16 as h5py's 2-byte IEEE half,
+**                              bool as h5py's enum over int8 {FALSE = 0, TRUE = 1}; bfloat16
+**                              is written as float32 (exact widening: h5py has no bfloat16 and
+**                              Keras 2 loaders cast to the variable's dtype on load). Rank 0 is
+**                              a scalar dataspace. Contiguous layout, no filters, late
+**                              allocation, fill time "if set" (h5py's defaults).
+**   Layer groups are created in name order (tf.keras does so); a layer or weight name may
+**   contain '/' (intermediate groups are created, as h5py does) but no empty or "."
+**   component. Duplicate layer names, duplicate weight names in one group and a layer named
+**   "top_level_model_weights" (when that group is written) fail with WK_EINVAL.
+**
+** ATOMIC SAVE
+**   The file is written to a temporary in the target's directory, flushed (H5Fflush, H5Fclose,
+**   fsync), then renamed over the target (and the directory fsynced). On any failure the
+**   temporary is removed and a previous file at `path` is left byte-identical. overwrite = 0
+**   and an existing target: WK_EIO "<path>: already exists" before anything is written (asking
+**   the user is the caller's business). A target that is a directory fails with WK_EIO. A
+**   symlink at `path` is written through (its destination is replaced), as h5py does. Tensors
+**   read zero-copy from the previous file stay valid: its inode lives on until they are released
+**   (an in-place rewrite, as h5py's 'w' mode does, would pull the bytes from under them).
+**
+** OWNERSHIP
+**   The spec, its arrays, strings and tensors are borrowed for the duration of the call and
+**   never retained. Messages name the file, the layer and the weight:
+**   `w.h5: layer "dense": weight "dense/kernel:0": ...`.
+** ===================================================================== */
+
+/* One weight: its name as Keras lists it in weight_names (tf.keras `variable.name`, e.g.
+** "dense/kernel:0"), which is also the dataset's path relative to its layer group. */
+typedef struct wk_write_weight {
+  const char *name;
+  const wk_tensor *tensor; /* borrowed */
+} wk_write_weight;
+
+/* One layer group, weights in Keras's HDF5 order (trainable then non-trainable weights). */
+typedef struct wk_write_layer {
+  const char *name;
+  const wk_write_weight *weights; /* weight_count entries (may be NULL when 0) */
+  size_t weight_count;
+} wk_write_layer;
+
+/* What to write. Zero-initialize, then fill; NULL strings take the defaults. */
+typedef struct wk_write_spec {
+  const wk_write_layer *layers; /* model.layers order: the order of layer_names */
+  size_t layer_count;
+  const wk_write_weight *top_level; /* the model's own weights (top_level_model_weights) */
+  size_t top_level_count;
+  int omit_top_level;        /* nonzero: no top_level_model_weights group (the layout of Keras
+                             ** <= 2.6); top_level_count must then be 0 */
+  const char *keras_version; /* the Keras format version emulated; NULL: "2.15.0" */
+  const char *backend;       /* NULL: "tensorflow" */
+  int overwrite;             /* 0: fail when `path` exists */
+} wk_write_spec;
+
+#define WK_WRITE_KERAS_VERSION "2.15.0"
+#define WK_WRITE_BACKEND "tensorflow"
+/* Keras's HDF5_OBJECT_HEADER_LIMIT: the most bytes one name-list attribute (chunk) holds. */
+#define WK_HDF5_ATTRIBUTE_LIMIT 64512
+
+/* Writes the Keras 2 weights file described by `spec` at `path` (see above). */
+WK_API wk_status wk_write_keras2(const char *path, const wk_write_spec *spec, wk_error *err);
 
 /* }==================================================================== */
 

@@ -1,0 +1,81 @@
+/*
+** wk_file.h — the format-independent part of the wk_file handle (private, prefix wk__).
+**
+** A wk_file is filled by one format reader (wk_h5_keras2.c today; Keras 3, .keras and TF
+** bundles later) through wk__file_ops. Every string and array the public accessors return
+** lives in the handle's arena and is freed in one go by wk_file_close; the reader's own
+** state lives in `impl`, freed by ops->close. The region (file mapping or memory image), if
+** any, holds one reference for the handle; zero-copy tensors hold their own.
+*/
+#ifndef WK_FILE_H
+#define WK_FILE_H
+
+#include <stddef.h>
+
+#include "weightkit.h"
+#include "wk_mmap.h"
+
+/* {====================================================================
+** Arena: bump allocation in chained blocks, freed all at once
+** ===================================================================== */
+
+typedef struct wk__arena_block wk__arena_block;
+typedef struct wk__arena { wk__arena_block *head; } wk__arena;
+
+/* size bytes, 16-aligned, zeroed; NULL when out of memory or the size overflows. */
+void *wk__arena_alloc(wk__arena *a, size_t size);
+/* n elements of `size` bytes (checked multiplication); NULL on failure. */
+void *wk__arena_calloc(wk__arena *a, size_t n, size_t size);
+/* A NUL-terminated copy of the first len bytes of s. */
+char *wk__arena_strndup(wk__arena *a, const char *s, size_t len);
+char *wk__arena_strdup(wk__arena *a, const char *s);
+/* "a" "sep" "b" (sep between both only when a is non-empty). */
+char *wk__arena_join(wk__arena *a, const char *first, const char *sep, const char *second);
+void wk__arena_free(wk__arena *a);
+
+/* }==================================================================== */
+
+typedef struct wk__file_ops {
+  /* Fills f->tensors / f->tensor_count (arena memory). */
+  wk_status (*list_tensors)(wk_file *f, wk_error *err);
+  wk_status (*read)(wk_file *f, const wk_tensor_info *info, wk_tensor **out, wk_error *err);
+  /* *out NULL when absent, else an arena string. */
+  wk_status (*string_attribute)(wk_file *f, const char *object_path, const char *name,
+                                const char **out, wk_error *err);
+  void (*close)(wk_file *f); /* frees impl and reader resources (not the arena) */
+} wk__file_ops;
+
+struct wk_file {
+  const wk__file_ops *ops;
+  void *impl;
+  wk__arena arena;
+  wk_open_options opts; /* defaults applied */
+  const char *name;
+  const char *format;
+  const char *keras_version;
+  const char *backend;
+  const char *warning;
+  wk_layer_info *layers;
+  size_t layer_count;
+  wk_layer_info *top_level;
+  wk_layer_info *optimizer;
+  wk_tensor_info *tensors;
+  size_t tensor_count;
+  int tensors_ready;
+  wk__region *region; /* NULL when nothing is mapped */
+};
+
+#define WK__DEFAULT_MAX_TENSORS ((size_t)1000000)
+#define WK__DEFAULT_MAX_ATTRIBUTE_BYTES ((size_t)64 << 20)
+#define WK__DEFAULT_MAX_EXPAND_RATIO ((size_t)1100)
+#define WK__EXPAND_FLOOR ((size_t)64 << 20)
+
+/* A zeroed handle named `name` with the options' defaults applied. */
+wk_status wk__file_new(const char *name, const wk_open_options *options, wk_file **out,
+                       wk_error *err);
+
+/* Format readers (wk_h5_keras2.c). On failure they leave `f` for the caller to close. */
+wk_status wk__keras2_open_path(wk_file *f, const char *path, wk_error *err);
+wk_status wk__keras2_open_memory(wk_file *f, const void *data, size_t size, wk_error *err);
+
+#endif
