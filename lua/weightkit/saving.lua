@@ -1,0 +1,180 @@
+--[[
+weightkit.saving — `Model:save_weights(path, {overwrite = true, save_format = nil})`, tf.keras 2.15's
+`save_weights` for the HDF5 format (keras-formats.md §1; the C writer is wk_write_keras2, bound as
+weightkit.core.save_keras2).
+
+  saving.save_weights(model, path, options) -> true, or false when the user declined to overwrite
+
+FORMAT (tf.keras legacy save.save_weights; Keras 2.15 saving_api):
+  - a path ending in `.weights.h5` is Keras 3's layout in Keras 2.15: not supported yet ->
+    NotImplementedError (so we never write a legacy-layout file that Keras 3 would misroute);
+  - save_format nil: `.h5`, `.hdf5`, `.keras` -> HDF5; any other suffix means a TF checkpoint in Keras 2
+    -> NotImplementedError("TF checkpoint format is not supported yet (issue 3) ...");
+  - save_format (case-insensitive, trimmed): "tf"/"tensorflow" -> TF (NotImplementedError, but first
+    Keras's ValueError when the path looks like HDF5); "h5"/"hdf5"/"keras" -> HDF5 whatever the suffix;
+    anything else -> ValueError('Unknown format "x". Was expecting one of {"tf", "h5"}.').
+  - unknown option keys -> TypeError like a Python keyword argument.
+
+OVERWRITE (default true, as Keras). overwrite = false and `path` is an existing regular file: when stdin
+and stderr are terminals, ask like Keras's ask_to_proceed_with_overwrite ("[WARNING] <path> already exists
+- overwrite? [y/n]", repeated as 'Enter "y" (overwrite) or "n" (cancel).' until y or n; "n" returns false
+without writing; "y" prints "[TIP] Next time specify overwrite=True!" and saves); otherwise raise
+`FileExistsError: <path> already exists (save_weights with overwrite = false)`. The C writer checks again
+(atomically) when it moves the file into place.
+
+WHAT IS WRITTEN: layer_names = model.layers in order (weightless layers included); per layer the
+tf.keras `_legacy_weights` list: layer:trainable_weights() then layer:non_trainable_weights() (for a
+nested model: all trainable weights of all its sublayers, then all non-trainable ones — not the
+get_weights order, §3.7), named by variable.name ("dense/kernel:0"); top_level_model_weights = the
+model's own weights (model:top_level_weights()). keras_version "2.15.0", backend "tensorflow".
+
+ERRORS. Failures of the writer raise `OSError: <message>` (the message names file, layer and weight);
+bad names `ValueError: ...`; a name above Keras's 64512-byte attribute limit `RuntimeError: ...`.
+The previous file survives every failure (temporary file, fsync, rename: see weightkit.h "Writing").
+
+`saving.terminal` holds the console hooks (is_interactive(), read_line(), write(text)); specs replace
+them to drive the prompt.
+]]
+local core = require "weightkit.core"
+local errors = require "weightkit.errors"
+
+local M = {}
+
+M.KERAS_VERSION = "2.15.0"
+M.BACKEND = "tensorflow"
+M.TF_NOT_SUPPORTED = "TF checkpoint format is not supported yet (issue 3): save with a .h5 or .hdf5 " ..
+  "file name, or pass save_format = \"h5\""
+
+local KNOWN = { overwrite = true, save_format = true }
+
+local function ends_with(s, suffix) return s:sub(-#suffix) == suffix end
+
+-- tf.keras saving_utils.is_hdf5_filepath
+local function is_hdf5_path(path)
+  return ends_with(path, ".h5") or ends_with(path, ".keras") or ends_with(path, ".hdf5")
+end
+
+M.terminal = {
+  is_interactive = function() return core.isatty(0) and core.isatty(2) end,
+  read_line = function() return io.stdin:read("l") end,
+  write = function(text) io.stderr:write(text); io.stderr:flush() end,
+}
+
+-- Keras's ask_to_proceed_with_overwrite: true to proceed.
+local function ask_to_proceed_with_overwrite(path)
+  local term = M.terminal
+  term.write("[WARNING] " .. path .. " already exists - overwrite? [y/n]")
+  local answer = term.read_line()
+  answer = answer and answer:match("^%s*(.-)%s*$"):lower()
+  while answer ~= "y" and answer ~= "n" do
+    if answer == nil then return false end -- end of input: cancel
+    term.write('Enter "y" (overwrite) or "n" (cancel).')
+    answer = term.read_line()
+    answer = answer and answer:match("^%s*(.-)%s*$"):lower()
+  end
+  if answer == "n" then return false end
+  term.write("[TIP] Next time specify overwrite=True!\n")
+  return true
+end
+
+local function check_options(options)
+  if options == nil then return {} end
+  if type(options) ~= "table" then
+    errors.type_error("save_weights() options must be a table, got " .. type(options))
+  end
+  for key in pairs(options) do
+    if not KNOWN[key] then
+      errors.type_error("save_weights() got an unexpected keyword argument '" .. tostring(key) .. "'")
+    end
+  end
+  return options
+end
+
+-- "h5" or raises (TF format, unknown formats), per the rules above.
+local function resolve_format(path, save_format)
+  if ends_with(path, ".weights.h5") then
+    errors.not_implemented("the Keras 3 `.weights.h5` format is not supported yet (issue 3): Keras 2.15 " ..
+      "writes Keras 3's layout for such names; use a name ending in .h5 (not .weights.h5) for the Keras 2 " ..
+      "HDF5 layout")
+  end
+  local h5 = is_hdf5_path(path)
+  local format
+  if save_format == nil then
+    format = h5 and "h5" or "tf"
+  else
+    local user = tostring(save_format):lower():match("^%s*(.-)%s*$")
+    if user == "tensorflow" or user == "tf" then
+      format = "tf"
+    elseif user == "hdf5" or user == "h5" or user == "keras" then
+      format = "h5"
+    else
+      errors.value_error('Unknown format "' .. tostring(save_format) .. '". Was expecting one of {"tf", "h5"}.')
+    end
+  end
+  if format == "tf" and h5 then
+    errors.value_error('save_weights got save_format="tf"/"tensorflow", but the filepath ("' .. path ..
+      '") looks like an HDF5 file. Omit the ".h5"/".keras" when saving in TensorFlow format.')
+  end
+  if format == "tf" then errors.not_implemented(M.TF_NOT_SUPPORTED) end
+  return format
+end
+
+local function weight_entries(list)
+  local out = {}
+  for i, v in ipairs(list) do out[i] = { name = v.name, tensor = v.value } end
+  return out
+end
+
+-- The writer's spec for `model` (see the header comment).
+function M.spec_of(model)
+  local layers = {}
+  for i, layer in ipairs(model.layers or {}) do
+    local weights = {}
+    for _, v in ipairs(layer:trainable_weights()) do weights[#weights + 1] = v end
+    for _, v in ipairs(layer:non_trainable_weights()) do weights[#weights + 1] = v end
+    layers[i] = { name = layer.name, weights = weight_entries(weights) }
+  end
+  local top = {}
+  if type(model.top_level_weights) == "function" then top = model:top_level_weights() end
+  return {
+    layers = layers,
+    top_level = weight_entries(top),
+    keras_version = M.KERAS_VERSION,
+    backend = M.BACKEND,
+  }
+end
+
+local ERROR_KIND = { EINVAL = "ValueError", ELIMIT = "RuntimeError", ENOMEM = "MemoryError" }
+
+function M.save_weights(model, path, options)
+  if type(path) ~= "string" then
+    errors.type_error("save_weights() filepath must be a string, got " .. type(path))
+  end
+  options = check_options(options)
+  local overwrite = options.overwrite
+  if overwrite == nil then overwrite = true end
+  resolve_format(path, options.save_format)
+  if model.built == false then
+    errors.value_error("Weights for model '" .. tostring(model.name) .. "' have not yet been created. Weights " ..
+      "are created when the model is first called on inputs or `build()` is called with an `input_shape`.")
+  end
+  if not overwrite and core.path_kind(path) == "file" then
+    if not M.terminal.is_interactive() then
+      errors.raise("FileExistsError", path .. " already exists (save_weights with overwrite = false)")
+    end
+    if not ask_to_proceed_with_overwrite(path) then return false end
+    overwrite = true
+  end
+  local spec = M.spec_of(model)
+  spec.overwrite = overwrite and true or false
+  local ok, msg, code = core.save_keras2(path, spec)
+  if not ok then
+    if code == "EIO" and not overwrite and msg:find("already exists", 1, true) then
+      errors.raise("FileExistsError", msg)
+    end
+    errors.raise(ERROR_KIND[code] or "OSError", msg)
+  end
+  return true
+end
+
+return M

@@ -1,0 +1,266 @@
+/*
+** wk_h5_write.c — wk_write_keras2: a Keras 2 weights file from named tensors (the layout and
+** types are documented in weightkit.h, section "Writing"; the facts in keras-formats.md §1).
+**
+** ORDER OF WORK (mirrors tf.keras hdf5_format.save_weights_to_hdf5_group):
+**   1. check the whole spec (names, tensors, duplicates) before touching the filesystem;
+**   2. open the atomic transaction (wk_atomic.c): a temporary file next to the target;
+**   3. under the libhdf5 lock: root attributes layer_names, backend, keras_version (then our
+**      weightkit_version); one group per layer in name order (tf.keras: "sorted to avoid prefix
+**      issues"), each with weight_names then its datasets in list order; top_level_model_weights;
+**      H5Fflush and H5Fclose;
+**   4. outside the lock: fsync, rename over the target. Any failure unlinks the temporary.
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wk_atomic.h"
+#include "wk_h5.h"
+#include "wk_h5_write.h"
+
+#define TOP_LEVEL "top_level_model_weights"
+#define CTX_SIZE 640
+
+/* {====================================================================
+** Checks
+** ===================================================================== */
+
+/* NULL when `name` works as an HDF5 relative path that reads back as written, else why not. */
+static const char *path_problem(const char *name) {
+  const char *p = name;
+  if (name == NULL) return "no name";
+  if (name[0] == '\0') return "an empty name";
+  for (;;) {
+    const char *slash = strchr(p, '/');
+    size_t len = slash ? (size_t)(slash - p) : strlen(p);
+    if (len == 0) return "an empty path component (a leading, trailing or doubled '/')";
+    if (len == 1 && p[0] == '.') return "a '.' path component";
+    if (slash == NULL) return NULL;
+    p = slash + 1;
+  }
+}
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+typedef struct named {
+  const char *name;
+  size_t index;
+} named;
+
+/* By name, then by index: a total order, so the result does not depend on qsort's whims. */
+static int cmp_named(const void *a, const void *b) {
+  const named *x = (const named *)a, *y = (const named *)b;
+  int c = strcmp(x->name, y->name);
+  if (c != 0) return c;
+  return (x->index > y->index) - (x->index < y->index);
+}
+
+/* Checks one weight list (a layer's or the top level's). `scratch` holds `count` pointers. */
+static wk_status check_weights(const char *file, const char *layer, const wk_write_weight *w, size_t count,
+                               const char **scratch, wk_error *err) {
+  size_t i;
+  if (count > 0 && w == NULL)
+    return wk__error_set(err, WK_EINVAL, "%s: layer \"%.200s\": weights is NULL", file, layer);
+  for (i = 0; i < count; i++) {
+    const char *why = path_problem(w[i].name);
+    if (why != NULL)
+      return wk__error_set(err, WK_EINVAL, "%s: layer \"%.200s\": weight %zu (\"%.200s\"): %s", file, layer, i + 1,
+                           w[i].name ? w[i].name : "", why);
+    if (w[i].tensor == NULL)
+      return wk__error_set(err, WK_EINVAL, "%s: layer \"%.200s\": weight \"%.200s\": no tensor", file, layer,
+                           w[i].name);
+    if (!wk__dtype_valid(wk_tensor_dtype(w[i].tensor)))
+      return wk__error_set(err, WK_EINVAL, "%s: layer \"%.200s\": weight \"%.200s\": invalid dtype", file, layer,
+                           w[i].name);
+    scratch[i] = w[i].name;
+  }
+  qsort((void *)scratch, count, sizeof *scratch, cmp_str);
+  for (i = 1; i < count; i++)
+    if (strcmp(scratch[i - 1], scratch[i]) == 0)
+      return wk__error_set(err, WK_EINVAL, "%s: layer \"%.200s\": duplicate weight name \"%.200s\"", file, layer,
+                           scratch[i]);
+  return WK_OK;
+}
+
+/* Checks the spec; fills `order` with the layer indices sorted by name. */
+static wk_status check_spec(const char *file, const wk_write_spec *spec, size_t *order, wk_error *err) {
+  size_t i, most = spec->top_level_count;
+  const char **scratch;
+  wk_status s = WK_OK;
+  if (spec->layer_count > 0 && spec->layers == NULL)
+    return wk__error_set(err, WK_EINVAL, "%s: layers is NULL", file);
+  if (spec->omit_top_level && spec->top_level_count > 0)
+    return wk__error_set(err, WK_EINVAL, "%s: top-level weights given with omit_top_level", file);
+  for (i = 0; i < spec->layer_count; i++) {
+    const char *why = path_problem(spec->layers[i].name);
+    if (why != NULL)
+      return wk__error_set(err, WK_EINVAL, "%s: layer %zu (\"%.200s\"): invalid layer name: %s", file, i + 1,
+                           spec->layers[i].name ? spec->layers[i].name : "", why);
+    if (!spec->omit_top_level && strcmp(spec->layers[i].name, TOP_LEVEL) == 0)
+      return wk__error_set(err, WK_EINVAL, "%s: layer %zu: the name \"%s\" is reserved for the model's own weights",
+                           file, i + 1, TOP_LEVEL);
+    if (spec->layers[i].weight_count > most) most = spec->layers[i].weight_count;
+  }
+  scratch = (const char **)malloc((most ? most : 1) * sizeof *scratch);
+  if (scratch == NULL) return wk__error_set(err, WK_ENOMEM, "%s: out of memory", file);
+  for (i = 0; i < spec->layer_count && s == WK_OK; i++)
+    s = check_weights(file, spec->layers[i].name, spec->layers[i].weights, spec->layers[i].weight_count, scratch,
+                      err);
+  if (s == WK_OK)
+    s = check_weights(file, TOP_LEVEL, spec->top_level, spec->top_level_count, scratch, err);
+  free((void *)scratch);
+  if (s != WK_OK) return s;
+  /* Layer indices in name order (the order tf.keras creates the groups in). */
+  {
+    named *byname = (named *)malloc((spec->layer_count ? spec->layer_count : 1) * sizeof *byname);
+    if (byname == NULL) return wk__error_set(err, WK_ENOMEM, "%s: out of memory", file);
+    for (i = 0; i < spec->layer_count; i++) {
+      byname[i].name = spec->layers[i].name;
+      byname[i].index = i;
+    }
+    qsort(byname, spec->layer_count, sizeof *byname, cmp_named);
+    for (i = 0; i < spec->layer_count; i++) {
+      if (i > 0 && strcmp(byname[i - 1].name, byname[i].name) == 0) {
+        s = wk__error_set(err, WK_EINVAL, "%s: duplicate layer name \"%.200s\"", file, byname[i].name);
+        break;
+      }
+      order[i] = byname[i].index;
+    }
+    free(byname);
+  }
+  return s;
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** The tree (libhdf5 lock held)
+** ===================================================================== */
+
+typedef struct writer {
+  const char *file; /* the target path as given, for messages */
+  hid_t lcpl;       /* create intermediate groups ('/' in names) */
+  hid_t dcpl;       /* fill time "if set", as h5py */
+} writer;
+
+/* One group: weight_names, then the datasets in list order. */
+static wk_status write_group(const writer *w, hid_t parent, const char *name, const wk_write_weight *weights,
+                             size_t count, wk_error *err) {
+  char ctx[CTX_SIZE];
+  const char **names;
+  hid_t g;
+  size_t i;
+  wk_status s;
+  snprintf(ctx, sizeof ctx, "%s: layer \"%.200s\"", w->file, name);
+  g = H5Gcreate2(parent, name, w->lcpl, H5P_DEFAULT, H5P_DEFAULT);
+  if (g < 0) return wk__h5_error(err, WK_EIO, "%s: cannot create the group", ctx);
+  names = (const char **)malloc((count ? count : 1) * sizeof *names);
+  if (names == NULL) {
+    H5Gclose(g);
+    return wk__error_set(err, WK_ENOMEM, "%s: out of memory", ctx);
+  }
+  for (i = 0; i < count; i++) names[i] = weights[i].name;
+  s = wk__h5w_name_list(g, "weight_names", names, count, ctx, err);
+  free((void *)names);
+  for (i = 0; i < count && s == WK_OK; i++) {
+    char wctx[CTX_SIZE + 256];
+    snprintf(wctx, sizeof wctx, "%s: weight \"%.200s\"", ctx, weights[i].name);
+    s = wk__h5w_dataset(g, weights[i].name, weights[i].tensor, w->lcpl, w->dcpl, wctx, err);
+  }
+  if (H5Gclose(g) < 0 && s == WK_OK) s = wk__h5_error(err, WK_EIO, "%s: cannot close the group", ctx);
+  return s;
+}
+
+static wk_status write_root_attrs(const writer *w, hid_t file, const wk_write_spec *spec, wk_error *err) {
+  char ctx[CTX_SIZE];
+  const char **names;
+  size_t i;
+  wk_status s;
+  snprintf(ctx, sizeof ctx, "%s", w->file);
+  names = (const char **)malloc((spec->layer_count ? spec->layer_count : 1) * sizeof *names);
+  if (names == NULL) return wk__error_set(err, WK_ENOMEM, "%s: out of memory", ctx);
+  for (i = 0; i < spec->layer_count; i++) names[i] = spec->layers[i].name;
+  s = wk__h5w_name_list(file, "layer_names", names, spec->layer_count, ctx, err);
+  free((void *)names);
+  if (s == WK_OK)
+    s = wk__h5w_scalar_string(file, "backend", spec->backend ? spec->backend : WK_WRITE_BACKEND, ctx, err);
+  if (s == WK_OK)
+    s = wk__h5w_scalar_string(file, "keras_version",
+                              spec->keras_version ? spec->keras_version : WK_WRITE_KERAS_VERSION, ctx, err);
+  if (s == WK_OK) s = wk__h5w_scalar_string(file, "weightkit_version", wk_version(), ctx, err);
+  return s;
+}
+
+static wk_status write_tree(const writer *w, hid_t file, const wk_write_spec *spec, const size_t *order,
+                            wk_error *err) {
+  size_t i;
+  wk_status s = write_root_attrs(w, file, spec, err);
+  for (i = 0; i < spec->layer_count && s == WK_OK; i++) {
+    const wk_write_layer *l = &spec->layers[order[i]];
+    s = write_group(w, file, l->name, l->weights, l->weight_count, err);
+  }
+  if (s == WK_OK && !spec->omit_top_level)
+    s = write_group(w, file, TOP_LEVEL, spec->top_level, spec->top_level_count, err);
+  return s;
+}
+
+/* Creates the HDF5 file at `tmp` and writes everything; the file is closed on return. */
+static wk_status write_file(const char *shown, const char *tmp, const wk_write_spec *spec, const size_t *order,
+                            wk_error *err) {
+  writer w;
+  hid_t fapl = -1, file = -1;
+  wk_status s = WK_OK;
+  w.file = shown;
+  w.lcpl = H5Pcreate(H5P_LINK_CREATE);
+  w.dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  fapl = H5Pcreate(H5P_FILE_ACCESS);
+  if (w.lcpl < 0 || w.dcpl < 0 || fapl < 0 || H5Pset_create_intermediate_group(w.lcpl, 1) < 0 ||
+      H5Pset_fill_time(w.dcpl, H5D_FILL_TIME_IFSET) < 0 || H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0) {
+    s = wk__h5_error(err, WK_EIO, "%s: cannot set up libhdf5", shown);
+    goto done;
+  }
+  file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  if (file < 0) {
+    s = wk__h5_error(err, WK_EIO, "%s: cannot create the HDF5 file", shown);
+    goto done;
+  }
+  s = write_tree(&w, file, spec, order, err);
+  if (s == WK_OK && H5Fflush(file, H5F_SCOPE_GLOBAL) < 0)
+    s = wk__h5_error(err, WK_EIO, "%s: cannot flush the HDF5 file", shown);
+  if (H5Fclose(file) < 0 && s == WK_OK) s = wk__h5_error(err, WK_EIO, "%s: cannot close the HDF5 file", shown);
+  file = -1;
+done:
+  if (fapl >= 0) H5Pclose(fapl);
+  if (w.dcpl >= 0) H5Pclose(w.dcpl);
+  if (w.lcpl >= 0) H5Pclose(w.lcpl);
+  return s;
+}
+
+/* }==================================================================== */
+
+wk_status wk_write_keras2(const char *path, const wk_write_spec *spec, wk_error *err) {
+  wk__atomic a;
+  size_t *order;
+  wk_status s;
+  if (path == NULL || spec == NULL) return wk__error_set(err, WK_EINVAL, "wk_write_keras2: NULL path or spec");
+  order = (size_t *)malloc((spec->layer_count ? spec->layer_count : 1) * sizeof *order);
+  if (order == NULL) return wk__error_set(err, WK_ENOMEM, "%s: out of memory", path);
+  s = check_spec(path, spec, order, err);
+  if (s == WK_OK) s = wk__atomic_begin(&a, path, spec->overwrite, err);
+  if (s != WK_OK) {
+    free(order);
+    return s;
+  }
+  wk__h5_lock();
+  s = write_file(path, a.tmp_path, spec, order, err);
+  wk__h5_unlock();
+  free(order);
+  if (s != WK_OK) {
+    wk__atomic_abort(&a);
+    return s;
+  }
+  return wk__atomic_commit(&a, err);
+}
