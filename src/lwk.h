@@ -76,6 +76,9 @@ void lwk_open_tensor_new(lua_State *L, int module);
 void lwk_open_tensor_ops(lua_State *L, int methods, int module);
 void lwk_open_format(lua_State *L, int module);
 void lwk_open_rng(lua_State *L);
+/* lwk_file.c: the weightkit.File metatable; core.open and core.tensor_sha256 into `module`. */
+void lwk_open_file(lua_State *L, int module);
+void lwk_open_write(lua_State *L, int module); /* lwk_write.c: core.save_keras2, isatty, path_kind */
 
 /* The rng at `arg` (raises for other values). */
 wk_rng *lwk_check_rng(lua_State *L, int arg);

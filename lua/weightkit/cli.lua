@@ -1,6 +1,7 @@
 --[[
 The `weightkit` command. The C host (src/cli_main.c) calls main(argv) with argv[0] the program
-name; main returns the process exit status. Each command is one function of the `commands` table.
+name; main returns the process exit status. Each command is one function of the `commands` table;
+bigger commands live in lua/weightkit/cli/<name>.lua (inspect).
 ]]
 local cli = {}
 
@@ -9,6 +10,9 @@ usage: weightkit <command> [arguments]
 
 commands:
   run SCRIPT [ARGS...]   run a Lua script with weightkit available, its arguments in `arg`
+  inspect [--json] [--sha256] PATH
+                         summarize a weights file (metadata only); --json prints it as JSON,
+                         --sha256 adds the SHA-256 of every tensor
   version                print the weightkit version
   help                   print this text
 ]]
@@ -33,6 +37,10 @@ function commands.run(argv)
   _G.arg = script_arg
   chunk(table.unpack(script_arg, 1, #script_arg))
   return 0
+end
+
+function commands.inspect(argv)
+  return require("weightkit.cli.inspect").run(argv)
 end
 
 function commands.version()

@@ -23,4 +23,11 @@ wk.Model = require "weightkit.model"
 wk.Sequential = require "weightkit.sequential"
 wk.models = { Model = wk.Model, Sequential = wk.Sequential }
 
+-- Files without a model (lua/weightkit/file.lua): wk.open is io-style (file | nil, msg, code),
+-- wk.load_file its raising twin. Model:load_weights opens paths with wk.open.
+local file = require "weightkit.file"
+wk.open = file.open
+wk.load_file = file.load_file
+require("weightkit.loading").set_opener(file.open)
+
 return wk

@@ -5,6 +5,8 @@ weightkit.model — the functional Model (tf.keras 2.x `Functional`), a Layer ma
   m.layers, m.inputs, m.outputs, m:get_layer("dense") / m:get_layer(1), m(x) (symbolic or concrete)
   m:weights() m:trainable_weights() m:non_trainable_weights() m:get_weights() m:set_weights(list)
   m:count_params() m:summary{print_fn = print}
+  m:load_weights(path, {by_name =, skip_mismatch =}) -> report   (Keras 2 HDF5; weightkit.loading)
+  m:save_weights(path, {overwrite =, save_format =})               (Keras 2 HDF5; weightkit.saving)
 
 class_name is "Functional" (what tf.keras >= 2.4 writes in configs and summaries); auto-names come
 from the "model" counter: "model", "model_1", ...
@@ -351,6 +353,18 @@ end
 
 -- get_weights / set_weights / count_params: the base Layer's, over weights() above (set_weights
 -- checks the count and every shape before assigning; its messages name the model).
+
+-- m:load_weights(path_or_file, {by_name = false, skip_mismatch = false}) -> report (design.md §3): Keras 2
+-- HDF5 loading (lua/weightkit/loading); a path is opened with wk.open and closed afterwards.
+function Model:load_weights(path, options)
+  return require("weightkit.loading").load_into(self, path, options)
+end
+
+-- m:save_weights(path, {overwrite = true, save_format = nil}) -> true | false (declined): Keras 2 HDF5
+-- (lua/weightkit/saving.lua; TF checkpoints raise NotImplementedError).
+function Model:save_weights(path, options)
+  return require("weightkit.saving").save_weights(self, path, options)
+end
 
 --{=====================================================================================================
 -- Layers

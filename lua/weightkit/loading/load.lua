@@ -7,8 +7,8 @@ weightkit.loading.load — entry points of Keras 2 HDF5 weight loading.
   load_into(model, file_or_path, options) -> report
       glue for `Model:load_weights(path, options)`: checks the model and the options as tf-keras does,
       opens a path with options.open, else the function given to set_opener (wk.open), else
-      weightkit.core's `open` when one exists (closing the file afterwards, also on failure), then calls
-      load_weights. An opener may raise or return nil, message (Lua io convention).
+      weightkit.file's `open` (the same function; closing the file afterwards, also on failure), then
+      calls load_weights. An opener may raise or return nil, message (Lua io convention).
   set_opener(fn) -> previous opener
 
 Options are checked like Python keyword arguments: an unknown key raises
@@ -56,8 +56,8 @@ end
 
 local function default_opener()
   if opener then return opener end
-  local ok, core = pcall(require, "weightkit.core")
-  if ok and type(core) == "table" and type(core.open) == "function" then return core.open end
+  local ok, file = pcall(require, "weightkit.file")
+  if ok and type(file) == "table" and type(file.open) == "function" then return file.open end
   return nil
 end
 

@@ -1,0 +1,180 @@
+--[[
+weightkit.file — weights files without a model: the object `wk.open` returns.
+
+  local file, msg, code = wk.open(path [, options])   -- Lua io convention: nil, message, code on failure
+  local file = wk.load_file(path [, options])          -- the raising twin (error: the same message)
+      options: {no_mmap = true, max_tensors = n, max_attribute_bytes = n, max_expand_ratio = n}
+      code: "EIO" (cannot open), "EFORMAT" (not a Keras 1/2 HDF5 weights file, corrupt), "ELIMIT", ...
+
+  file.name, file.format ("keras2-h5" | "keras2-h5-model"), file.keras_version, file.backend (nil when
+      the weights group has no such attribute: Keras 1), file.warning (nil or a text)
+  file:layers()   -> { {name = "dense_1", weights = { W, ... }}, ... }   layer_names order, weightless too
+  file:tensors()  -> { D, ... }                 every dataset in the file, optimizer weights included
+  file.top_level_weights  -> { W, ... } or nil  the `top_level_model_weights` group
+  file.optimizer_weights  -> { W, ... } or nil  the root `optimizer_weights` group
+  file:get(layer, weight) -> tensor | nil       the first layer of that name (names or 1-based indices)
+  file:attribute(object_path, name) -> string | nil      e.g. file:attribute("/", "model_config")
+  file:close(), file:is_closed(), `local file <close> = wk.open(path)`; tostring(file)
+
+  W = {name = "dense_1/kernel:0", path = "model_weights/dense_1/dense_1/kernel:0", shape = {784, 64},
+       dtype = "float32", numel =, nbytes =, layout = "contiguous"|"chunked"|"compact", filtered =,
+       big_endian =, readable =, layer = "dense_1", index = (position in its list),
+       layer_index = (position of its layer; in layers() only), tensor = <lazy>}
+  D = the same without name, layer and layer_index.
+  The raw handle (weightkit.core.open, src/lwk_file.c) is file._handle.
+
+LAZINESS. `entry.tensor` is read from the file the first time it is indexed (a metatable __index) and
+then kept in the entry; metadata fields never read tensor bytes. Each read is addressed by position in
+the core's arrays (O(1)). Contiguous native-endian datasets come back zero-copy (storage "external",
+read-only: writing gives the tensor a private copy); others are converted into owned tensors. Tensors
+outlive the file: closing it only stops further reads ("attempt to use a closed file").
+Every call of layers()/tensors() builds fresh entries (and so reads afresh), the lists are the caller's.
+
+This object is the file interface weightkit.loading consumes (loading/common.lua).
+]]
+local core = require "weightkit.core"
+require "weightkit.tensor" -- the tensor methods written in Lua (sum, totable, ...)
+
+local M = {}
+
+local File = {}
+File.__name = "weightkit.File"
+
+local FIELDS = { top_level_weights = true, optimizer_weights = true }
+
+-- A metatable for entries whose tensor is read by read(entry) on first access.
+local function lazy(read)
+  return {
+    __index = function(entry, key)
+      if key ~= "tensor" then return nil end
+      local t = read(entry)
+      rawset(entry, "tensor", t)
+      return t
+    end,
+  }
+end
+
+-- Gives each weight of a raw layer table (core handle) its lazy tensor; returns the weights list.
+local function lazy_weights(list, meta)
+  for i, w in ipairs(list) do
+    w.index = i
+    setmetatable(w, meta)
+  end
+  return list
+end
+
+function File.__index(self, key)
+  local method = File[key]
+  if method ~= nil then return method end
+  if FIELDS[key] then
+    local h = rawget(self, "_handle")
+    local raw
+    if key == "top_level_weights" then raw = h:top_level() else raw = h:optimizer() end
+    local value = raw and lazy_weights(raw.weights, self._meta[key]) or false
+    rawset(self, key, value)
+    return value or nil
+  end
+  return nil
+end
+
+function File.__tostring(self)
+  return tostring(self._handle)
+end
+
+function File.__close(self)
+  self._handle:close()
+end
+
+function File:close()
+  self._handle:close()
+end
+
+function File:is_closed()
+  return self._handle:is_closed()
+end
+
+function File:layers()
+  local h = self._handle
+  local layers = h:layers()
+  local meta = self._meta.layer
+  for li, layer in ipairs(layers) do
+    for wi, w in ipairs(layer.weights) do
+      w.layer_index, w.index = li, wi
+      setmetatable(w, meta)
+    end
+  end
+  return layers
+end
+
+function File:tensors()
+  local list = self._handle:tensors()
+  local meta = self._meta.dataset
+  for i, d in ipairs(list) do
+    d.index = i
+    setmetatable(d, meta)
+  end
+  return list
+end
+
+-- get(layer, weight): layer and weight are names (the first layer so named, as Keras's f[name]) or
+-- 1-based positions. Returns the tensor, or nil when there is no such layer or weight.
+function File:get(layer, weight)
+  local h = self._handle
+  if type(layer) == "string" and type(weight) == "string" then return h:read(layer, weight) end
+  local li
+  if math.type(layer) == "integer" then
+    li = layer
+  else
+    for i, l in ipairs(h:layers()) do
+      if l.name == layer then li = i; break end
+    end
+  end
+  local l = li and h:layer(li)
+  if not l then return nil end
+  if math.type(weight) == "integer" then
+    if weight >= 1 and weight <= #l.weights then return h:read_weight(li, weight) end
+    return nil
+  end
+  for wi, w in ipairs(l.weights) do
+    if w.name == weight then return h:read_weight(li, wi) end
+  end
+  return nil
+end
+
+function File:attribute(object_path, name)
+  return self._handle:attribute(object_path, name)
+end
+
+function M.open(path, options)
+  local h, msg, code = core.open(path, options)
+  if not h then return nil, msg, code end
+  local self = {
+    _handle = h,
+    name = h:name(),
+    format = h:format(),
+    keras_version = h:keras_version(),
+    backend = h:backend(),
+    warning = h:warning(),
+  }
+  self._meta = {
+    layer = lazy(function(w) return h:read_weight(w.layer_index, w.index) end),
+    dataset = lazy(function(d) return h:read_dataset(d.index) end),
+    top_level_weights = lazy(function(w) return h:read_top_level(w.index) end),
+    optimizer_weights = lazy(function(w) return h:read_optimizer(w.index) end),
+  }
+  return setmetatable(self, File)
+end
+
+function M.load_file(path, options)
+  local f, msg = M.open(path, options)
+  if not f then error(msg, 2) end
+  return f
+end
+
+function M.is_file(v)
+  return getmetatable(v) == File
+end
+
+M.File = File
+
+return M

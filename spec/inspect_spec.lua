@@ -1,0 +1,252 @@
+-- `weightkit inspect` against every real HDF5 file in ../shared/fixtures/real (read in place, never
+-- copied): `inspect --json --sha256` must agree with expected/<name>.json (written by h5py/numpy, see
+-- the fixtures' MANIFEST.md) on names, order, shapes, dtypes and every sha256; files our reader refuses
+-- fail with status 1 and a message naming the file; the readable summary states the key facts.
+local decode = require "support.json_decode"
+
+local build = os.getenv("WEIGHTKIT_BUILD") or "build"
+local REAL = os.getenv("WEIGHTKIT_REAL_FIXTURES") or "../shared/fixtures/real"
+
+local function sh_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+
+-- Runs a command; returns stdout, stderr, exit status.
+local function run(command)
+  local err_path = os.tmpname()
+  local pipe = assert(io.popen(command .. " 2>" .. sh_quote(err_path)))
+  local out = pipe:read("a")
+  local ok, _, code = pipe:close()
+  local f = assert(io.open(err_path))
+  local err = f:read("a")
+  f:close()
+  os.remove(err_path)
+  return out, err, ok and 0 or code
+end
+
+local function read_all(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local function inspect(args, path)
+  return run(sh_quote(build .. "/weightkit") .. " inspect " .. args .. " " .. sh_quote(path))
+end
+
+-- The real HDF5 files that have expected facts, sorted.
+local function real_files()
+  local files = {}
+  local pipe = assert(io.popen("ls " .. sh_quote(REAL)))
+  for name in pipe:lines() do
+    if name:match("%.h5$") then
+      local f = io.open(REAL .. "/expected/" .. name .. ".json")
+      if f then
+        f:close()
+        files[#files + 1] = name
+      end
+    end
+  end
+  pipe:close()
+  table.sort(files)
+  return files
+end
+
+local function opt(v)
+  if v == decode.null then return nil end
+  return v
+end
+
+-- What inspect must print, derived from the expected facts: format, keras_version, backend, layers
+-- ({name, weights = {{name, path, shape, dtype, sha256}}}) and every dataset by path. Returns nil for
+-- a file that is not a Keras 1/2 HDF5 file (our reader must refuse it).
+local function expectation(facts)
+  local group, format
+  if facts.kind == "keras_h5_weights" then
+    group, format = facts.weights, "keras2-h5"
+  elseif facts.kind == "keras_h5_full_model" then
+    group, format = facts.model_weights, "keras2-h5-model"
+  else
+    return nil
+  end
+  local prefix = format == "keras2-h5-model" and "model_weights/" or ""
+  local e = { format = format, keras_version = opt(group.keras_version), backend = opt(group.backend),
+    layers = {}, tensors = {} }
+  local function add_tensor(t, path)
+    assert(e.tensors[path] == nil, "fixture lists " .. path .. " twice")
+    e.tensors[path] = { shape = t.shape, dtype = t.dtype, sha256 = t.sha256 }
+  end
+  for i, l in ipairs(group.layers) do
+    e.layers[i] = { name = l.name, weights = l.weights }
+    assert(#l.weights == #l.weight_names, "fixture: weights do not follow weight_names in " .. l.name)
+    for _, w in ipairs(l.weights) do add_tensor(w, w.path) end
+  end
+  for _, g in ipairs(group.groups_not_in_layer_names or {}) do
+    for _, m in ipairs(g.members or {}) do
+      assert(type(m) == "table" and m.path, "fixture: unexpected member in " .. g.name)
+      add_tensor(m, m.path)
+    end
+    for _, w in ipairs(g.weights or {}) do add_tensor(w, w.path or (prefix .. g.name .. "/" .. w.name)) end
+  end
+  if facts.optimizer_weights then
+    for _, w in ipairs(facts.optimizer_weights.weights or {}) do
+      add_tensor(w, w.path or ("optimizer_weights/" .. w.name))
+    end
+  end
+  return e
+end
+
+local function shape_str(s) return "(" .. table.concat(s, ", ") .. ")" end
+
+local function check_tensor(where, got, want)
+  assert(type(got.shape) == "table", where .. ": no shape")
+  assert(shape_str(got.shape) == shape_str(want.shape),
+    where .. ": shape " .. shape_str(got.shape) .. ", expected " .. shape_str(want.shape))
+  assert(got.dtype == want.dtype, where .. ": dtype " .. tostring(got.dtype) .. ", expected " .. want.dtype)
+  assert(got.sha256 == want.sha256, where .. ": sha256 " .. tostring(got.sha256) .. ", expected " .. want.sha256)
+end
+
+-- Depth-first, name order: compare paths component by component (HDF5 orders links by name bytes).
+local function path_less(a, b)
+  local pa, pb = {}, {}
+  for c in a:gmatch("[^/]+") do pa[#pa + 1] = c end
+  for c in b:gmatch("[^/]+") do pb[#pb + 1] = c end
+  for i = 1, math.min(#pa, #pb) do
+    if pa[i] ~= pb[i] then return pa[i] < pb[i] end
+  end
+  return #pa < #pb
+end
+
+describe("weightkit inspect --json --sha256 on the real files", function()
+  local files = real_files()
+
+  it("finds the real HDF5 fixtures", function()
+    assert.is_true(#files >= 12, "found only " .. #files .. " real .h5 files with expected facts in " .. REAL)
+  end)
+
+  for _, name in ipairs(files) do
+    local path = REAL .. "/" .. name
+    local facts = decode(read_all(REAL .. "/expected/" .. name .. ".json"))
+    local want = expectation(facts)
+
+    if want == nil then
+      it(name .. ": refused with a clear error (status 1, the file named)", function()
+        local out, err, code = inspect("--json --sha256", path)
+        assert.are.equal(1, code)
+        assert.are.equal("", out)
+        assert.truthy(err:find(path, 1, true), err)
+        assert.truthy(err:find("not a Keras 1/2 weights file", 1, true), err)
+      end)
+    else
+      it(name .. ": agrees with expected/" .. name .. ".json", function()
+        local out, err, code = inspect("--json --sha256", path)
+        assert.are.equal(0, code, err)
+        local got = decode(out)
+        assert.are.equal(want.format, got.format)
+        assert.are.equal(want.keras_version, opt(got.keras_version))
+        assert.are.equal(want.backend, opt(got.backend))
+
+        -- layers: layer_names order, weight_names order
+        assert.are.equal(#want.layers, #got.layers, "layer count")
+        for i, wl in ipairs(want.layers) do
+          local gl = got.layers[i]
+          assert.are.equal(wl.name, gl.name, "layer " .. i)
+          assert.are.equal(#wl.weights, #gl.weights, "weight count of " .. wl.name)
+          for j, ww in ipairs(wl.weights) do
+            local gw = gl.weights[j]
+            local where = wl.name .. " weight " .. j
+            assert.are.equal(ww.name, gw.name, where)
+            assert.are.equal(ww.path, gw.path, where)
+            check_tensor(where .. " (" .. ww.path .. ")", gw, ww)
+          end
+        end
+
+        -- tensors: every dataset once, depth-first in name order, with the expected facts
+        local seen = {}
+        for i, t in ipairs(got.tensors) do
+          assert(not seen[t.path], "dataset listed twice: " .. t.path)
+          seen[t.path] = true
+          local wt = want.tensors[t.path]
+          assert(wt, "dataset not in the expected facts: " .. t.path)
+          check_tensor(t.path, t, wt)
+          if i > 1 then
+            assert(path_less(got.tensors[i - 1].path, t.path),
+              "tensors out of order: " .. got.tensors[i - 1].path .. " before " .. t.path)
+          end
+        end
+        for p in pairs(want.tensors) do assert(seen[p], "dataset missing from tensors: " .. p) end
+      end)
+    end
+  end
+end)
+
+describe("weightkit inspect", function()
+  local path = REAL .. "/k280_lstm3_genre_weights.h5"
+
+  it("prints a readable summary from metadata", function()
+    local out, err, code = inspect("", path)
+    assert.are.equal(0, code, err)
+    local function has(line)
+      assert(out:find(line, 1, true), "missing line: " .. line .. "\n--- output:\n" .. out)
+    end
+    has("File: " .. path .. "\n")
+    has("Format: keras2-h5\n")
+    has("Keras version: 2.8.0\n")
+    has("Backend: tensorflow\n")
+    has("\nlstm (3 weights)\n")
+    assert.truthy(out:match("\n  lstm/lstm_cell/kernel:0 +%(33, 512%) +float32 +66%.0 KiB +contiguous\n"), out)
+    assert.truthy(out:match("\n  lstm_2/lstm_cell_2/bias:0 +%(128,%) +float32 +512 B +contiguous\n"), out)
+    has("\ndense (2 weights)\n")
+    has("\ntop_level_model_weights (0 weights)\n")
+    -- 33*512 + 128*512 + 512 + 2*128*512 + 512 + 128*128 + 32*128 + 128 + 32*5 + 5 = 235301
+    has("\nLayers: 4 (4 with weights)\n")
+    has("\nWeights: 11 tensors, 235,301 parameters, 919.1 KiB (941,204 bytes)\n")
+    has("\nOptimizer weights: none\n")
+    assert.falsy(out:find("SHA-256", 1, true))
+  end)
+
+  it("summarizes a full-model file with its optimizer weights", function()
+    local out, err, code = inspect("", REAL .. "/k120_behavioral_cloning_conv_full.h5")
+    assert.are.equal(0, code, err)
+    assert.truthy(out:find("Format: keras2-h5-model\n", 1, true), out)
+    assert.truthy(out:find("Keras version: none\n", 1, true), out) -- 1.2.0 sits on the root only
+    assert.truthy(out:find("\nLayers: 25 (", 1, true), out)
+    assert.truthy(out:find("\nOptimizer weights: 37 tensors, ", 1, true), out)
+    assert.truthy(out:find("\nDatasets in file: 55, ", 1, true), out)
+  end)
+
+  it("adds a SHA-256 column with --sha256", function()
+    local out, _, code = inspect("--sha256", path)
+    assert.are.equal(0, code)
+    assert.truthy(out:find("df1cc5a6b94920d7b4fce9c2d41450ed45ed53d5bcc1694187c7c2fbf1d524c3", 1, true))
+  end)
+
+  it("prints JSON without sha256 keys unless asked", function()
+    local out, _, code = inspect("--json", path)
+    assert.are.equal(0, code)
+    assert.falsy(out:find('"sha256"', 1, true))
+    local got = decode(out)
+    assert.are.same({ 33, 512 }, got.layers[1].weights[1].shape)
+    -- the key order of issue 3 point 5
+    local keys = {}
+    for k in out:gmatch('\n "([%w_]+)":') do keys[#keys + 1] = k end
+    assert.are.same({ "format", "keras_version", "backend", "layers", "tensors" }, keys)
+  end)
+
+  it("fails with status 1 naming a missing or non-HDF5 file", function()
+    local _, err, code = inspect("--json", "/nonexistent/w.h5")
+    assert.are.equal(1, code)
+    assert.truthy(err:find("/nonexistent/w.h5", 1, true), err)
+    local _, err2, code2 = inspect("", "Makefile")
+    assert.are.equal(1, code2)
+    assert.truthy(err2:find("Makefile", 1, true), err2)
+  end)
+
+  it("rejects bad usage with status 2", function()
+    local _, err, code = run(sh_quote(build .. "/weightkit") .. " inspect")
+    assert.are.equal(2, code)
+    assert.truthy(err:find("usage: weightkit inspect", 1, true))
+    local _, err2, code2 = inspect("--frob", path)
+    assert.are.equal(2, code2)
+    assert.truthy(err2:find("unknown option '--frob'", 1, true))
+  end)
+end)

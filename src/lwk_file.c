@@ -1,0 +1,377 @@
+/*
+** lwk_file.c — the `weightkit.File` userdata: a wk_file opened for reading (section "Files" of
+** weightkit.h). This is the raw handle; lua/weightkit/file.lua builds the user-facing file object
+** (lazy tensors, layers(), tensors(), get()) on top of it.
+**
+**   core.open(path [, options]) -> handle | nil, message, code
+**       options: {no_mmap = bool, max_tensors = n, max_attribute_bytes = n, max_expand_ratio = n}.
+**       Failures follow Lua's io convention: nil, the core's message (it names the file), and a
+**       code string: "ENOMEM", "EINVAL", "ELIMIT", "EIO", "EFORMAT", ... (wk_status without WK_).
+**   core.tensor_sha256(t) -> 64 lowercase hex chars (raw little-endian C-order bytes)
+**
+** Handle methods (metadata comes straight from the core; nothing here reads tensor bytes except
+** the read_* methods):
+**   name() format() keras_version() backend() warning()          strings (or nil)
+**   layer_count()  layers() -> {{name=, weights={info, ...}}, ...}  layer(i) -> one of them or nil
+**   top_level() optimizer() -> the same shape, or nil when the file has no such group
+**   tensors() -> {info, ...}       every dataset, depth-first in name order
+**   info = {name=, path=, layer=, shape={...}, dtype=, numel=, nbytes=, layout=, filtered=,
+**           big_endian=, readable=}   (name/layer absent in tensors())
+**   read_weight(li, wi) read_top_level(i) read_optimizer(i) read_dataset(i) -> tensor   (1-based,
+**       O(1): the core's arrays are addressed directly, never searched by path)
+**   read(layer_name, weight_name) -> tensor | nil      (the first layer of that name, like Keras)
+**   attribute(object_path, name) -> string | nil        (nil when absent)
+**   close() is_closed()
+** Reads and attribute errors raise "weightkit: <message>"; any method on a closed handle raises
+** "attempt to use a closed file".
+**
+** LIFETIME (liolib's rules). core.open pushes a closed userdata before it opens the file, so an
+** allocation error cannot leak the handle; the core writes the wk_file* straight into the slot.
+** close, __gc and __close are one idempotent function. Tensors read from a handle hold their own
+** references (a zero-copy tensor keeps the file mapping alive), so they outlive close().
+*/
+#include <limits.h>
+#include <string.h>
+
+#include "lwk.h"
+
+#define LWK_FILE "weightkit.File"
+
+typedef struct lwk_File {
+  wk_file *f; /* owned, or NULL when closed */
+} lwk_File;
+
+static const char *status_code(wk_status st) {
+  switch (st) {
+    case WK_OK: return "OK";
+    case WK_ENOMEM: return "ENOMEM";
+    case WK_EINVAL: return "EINVAL";
+    case WK_ESHAPE: return "ESHAPE";
+    case WK_EDTYPE: return "EDTYPE";
+    case WK_ELIMIT: return "ELIMIT";
+    case WK_EIO: return "EIO";
+    case WK_EFORMAT: return "EFORMAT";
+  }
+  return "EUNKNOWN";
+}
+
+static wk_file *check_file(lua_State *L) {
+  lwk_File *u = (lwk_File *)luaL_checkudata(L, 1, LWK_FILE);
+  if (u->f == NULL) lwk_error(L, "attempt to use a closed file");
+  return u->f;
+}
+
+/* {====================================================================
+** Opening and closing
+** ===================================================================== */
+
+static size_t opt_size(lua_State *L, int opts, const char *key) {
+  lua_Integer v;
+  int isint;
+  lua_getfield(L, opts, key);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  v = lua_tointegerx(L, -1, &isint);
+  if (!isint || v < 0) lwk_error(L, "weightkit.open: option '%s' must be a non-negative integer", key);
+  lua_pop(L, 1);
+  return (size_t)v;
+}
+
+static void check_options(lua_State *L, int arg, wk_open_options *o) {
+  static const char *const known[] = {"no_mmap", "max_tensors", "max_attribute_bytes",
+                                      "max_expand_ratio", NULL};
+  memset(o, 0, sizeof *o);
+  if (lua_isnoneornil(L, arg)) return;
+  luaL_checktype(L, arg, LUA_TTABLE);
+  lua_pushnil(L);
+  while (lua_next(L, arg) != 0) {
+    int i, found = 0;
+    lua_pop(L, 1); /* the value; keep the key */
+    if (lua_type(L, -1) == LUA_TSTRING) {
+      const char *key = lua_tostring(L, -1);
+      for (i = 0; known[i] != NULL; i++) found |= strcmp(key, known[i]) == 0;
+    }
+    if (!found) lwk_error(L, "weightkit.open: unknown option '%s'", luaL_tolstring(L, -1, NULL));
+  }
+  o->max_tensors = opt_size(L, arg, "max_tensors");
+  o->max_attribute_bytes = opt_size(L, arg, "max_attribute_bytes");
+  o->max_expand_ratio = opt_size(L, arg, "max_expand_ratio");
+  lua_getfield(L, arg, "no_mmap");
+  o->no_mmap = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+}
+
+static int f_open(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  wk_open_options options;
+  wk_error err;
+  lwk_File *u;
+  check_options(L, 2, &options);
+  u = (lwk_File *)lua_newuserdatauv(L, sizeof(lwk_File), 0);
+  u->f = NULL; /* closed first: nothing to leak if anything below raises */
+  luaL_setmetatable(L, LWK_FILE);
+  if (wk_file_open(path, &options, &u->f, &err) != WK_OK) {
+    luaL_pushfail(L);
+    lua_pushstring(L, err.message[0] != '\0' ? err.message : wk_status_string(err.code));
+    lua_pushstring(L, status_code(err.code));
+    return 3;
+  }
+  return 1;
+}
+
+static int f_close(lua_State *L) {
+  lwk_File *u = (lwk_File *)luaL_checkudata(L, 1, LWK_FILE);
+  wk_file *f = u->f;
+  u->f = NULL; /* closed before the free: idempotent for close, __gc and __close */
+  wk_file_close(f);
+  return 0;
+}
+
+static int f_is_closed(lua_State *L) {
+  lwk_File *u = (lwk_File *)luaL_checkudata(L, 1, LWK_FILE);
+  lua_pushboolean(L, u->f == NULL);
+  return 1;
+}
+
+static int f_tostring(lua_State *L) {
+  lwk_File *u = (lwk_File *)luaL_checkudata(L, 1, LWK_FILE);
+  if (u->f == NULL) lua_pushliteral(L, "weightkit.File (closed)");
+  else lua_pushfstring(L, "weightkit.File (%s)", wk_file_name(u->f));
+  return 1;
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** Metadata
+** ===================================================================== */
+
+static void push_opt_string(lua_State *L, const char *s) {
+  if (s != NULL) lua_pushstring(L, s);
+  else lua_pushnil(L);
+}
+
+static int f_name(lua_State *L) { lua_pushstring(L, wk_file_name(check_file(L))); return 1; }
+static int f_format(lua_State *L) { lua_pushstring(L, wk_file_format(check_file(L))); return 1; }
+static int f_keras_version(lua_State *L) { push_opt_string(L, wk_file_keras_version(check_file(L))); return 1; }
+static int f_backend(lua_State *L) { push_opt_string(L, wk_file_backend(check_file(L))); return 1; }
+static int f_warning(lua_State *L) { push_opt_string(L, wk_file_warning(check_file(L))); return 1; }
+
+static int f_layer_count(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)wk_file_layer_count(check_file(L)));
+  return 1;
+}
+
+static void set_string(lua_State *L, const char *key, const char *value) {
+  if (value == NULL) return;
+  lua_pushstring(L, value);
+  lua_setfield(L, -2, key);
+}
+
+/* Pushes a fresh table describing one dataset. */
+static void push_info(lua_State *L, const wk_tensor_info *info) {
+  int i;
+  lua_createtable(L, 0, 12);
+  set_string(L, "path", info->path);
+  set_string(L, "layer", info->layer);
+  set_string(L, "name", info->name);
+  set_string(L, "dtype", info->dtype_name);
+  set_string(L, "layout", info->layout);
+  lua_createtable(L, info->rank, 0);
+  for (i = 0; i < info->rank; i++) {
+    lua_pushinteger(L, (lua_Integer)info->shape[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_setfield(L, -2, "shape");
+  lua_pushinteger(L, (lua_Integer)info->numel);
+  lua_setfield(L, -2, "numel");
+  lua_pushinteger(L, (lua_Integer)info->nbytes);
+  lua_setfield(L, -2, "nbytes");
+  lua_pushboolean(L, info->filtered);
+  lua_setfield(L, -2, "filtered");
+  lua_pushboolean(L, info->big_endian);
+  lua_setfield(L, -2, "big_endian");
+  lua_pushboolean(L, info->dtype != WK_DTYPE_COUNT);
+  lua_setfield(L, -2, "readable");
+}
+
+/* Pushes {name = ..., weights = {info, ...}}, or nil for a NULL layer. */
+static void push_layer(lua_State *L, const wk_layer_info *layer) {
+  size_t i;
+  if (layer == NULL) {
+    lua_pushnil(L);
+    return;
+  }
+  lua_createtable(L, 0, 2);
+  lua_pushstring(L, layer->name);
+  lua_setfield(L, -2, "name");
+  lua_createtable(L, layer->weight_count > INT_MAX ? 0 : (int)layer->weight_count, 0);
+  for (i = 0; i < layer->weight_count; i++) {
+    push_info(L, &layer->weights[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  lua_setfield(L, -2, "weights");
+}
+
+static int f_layers(lua_State *L) {
+  wk_file *f = check_file(L);
+  size_t i, n = wk_file_layer_count(f);
+  lua_createtable(L, n > INT_MAX ? 0 : (int)n, 0);
+  for (i = 0; i < n; i++) {
+    push_layer(L, wk_file_layer(f, i));
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  return 1;
+}
+
+/* layer(i) -> {name=, weights=} or nil when i is out of range. */
+static int f_layer(lua_State *L) {
+  wk_file *f = check_file(L);
+  lua_Integer i = luaL_checkinteger(L, 2);
+  push_layer(L, i >= 1 ? wk_file_layer(f, (size_t)(i - 1)) : NULL);
+  return 1;
+}
+
+static int f_top_level(lua_State *L) {
+  push_layer(L, wk_file_top_level_weights(check_file(L)));
+  return 1;
+}
+
+static int f_optimizer(lua_State *L) {
+  push_layer(L, wk_file_optimizer_weights(check_file(L)));
+  return 1;
+}
+
+static int f_tensors(lua_State *L) {
+  wk_file *f = check_file(L);
+  const wk_tensor_info *infos;
+  size_t i, n;
+  wk_error err;
+  lwk_check(L, wk_file_tensors(f, &infos, &n, &err), &err);
+  lua_createtable(L, n > INT_MAX ? 0 : (int)n, 0);
+  for (i = 0; i < n; i++) {
+    push_info(L, &infos[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  return 1;
+}
+
+static int f_attribute(lua_State *L) {
+  wk_file *f = check_file(L);
+  const char *object_path = luaL_checkstring(L, 2);
+  const char *name = luaL_checkstring(L, 3);
+  const char *value;
+  wk_error err;
+  lwk_check(L, wk_file_string_attribute(f, object_path, name, &value, &err), &err);
+  push_opt_string(L, value);
+  return 1;
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** Reads (every one addressed by position: O(1), no search)
+** ===================================================================== */
+
+/* A 1-based position at `arg` within [1, n], returned 0-based. */
+static size_t check_position(lua_State *L, int arg, size_t n, const char *what) {
+  lua_Integer i = luaL_checkinteger(L, arg);
+  if (i < 1 || (lua_Unsigned)i > (lua_Unsigned)n)
+    lwk_error(L, "weightkit: %s index %d out of range (1..%d)", what, (int)i, (int)n);
+  return (size_t)(i - 1);
+}
+
+static int read_info(lua_State *L, wk_file *f, const wk_tensor_info *info) {
+  wk_error err;
+  wk_tensor **slot = lwk_newtensor(L);
+  lwk_check(L, wk_file_read(f, info, slot, &err), &err);
+  return 1;
+}
+
+static int read_from(lua_State *L, wk_file *f, const wk_layer_info *layer, int arg, const char *what) {
+  if (layer == NULL) return lwk_error(L, "weightkit: the file has no %s", what);
+  return read_info(L, f, &layer->weights[check_position(L, arg, layer->weight_count, "weight")]);
+}
+
+static int f_read_weight(lua_State *L) {
+  wk_file *f = check_file(L);
+  size_t li = check_position(L, 2, wk_file_layer_count(f), "layer");
+  return read_from(L, f, wk_file_layer(f, li), 3, "such layer");
+}
+
+static int f_read_top_level(lua_State *L) {
+  wk_file *f = check_file(L);
+  return read_from(L, f, wk_file_top_level_weights(f), 2, "top_level_model_weights group");
+}
+
+static int f_read_optimizer(lua_State *L) {
+  wk_file *f = check_file(L);
+  return read_from(L, f, wk_file_optimizer_weights(f), 2, "optimizer_weights group");
+}
+
+static int f_read_dataset(lua_State *L) {
+  wk_file *f = check_file(L);
+  const wk_tensor_info *infos;
+  size_t n;
+  wk_error err;
+  lwk_check(L, wk_file_tensors(f, &infos, &n, &err), &err);
+  return read_info(L, f, &infos[check_position(L, 2, n, "dataset")]);
+}
+
+/* read(layer_name, weight_name): the weight of the first layer so named, or nil. */
+static int f_read(lua_State *L) {
+  wk_file *f = check_file(L);
+  const char *layer = luaL_checkstring(L, 2);
+  const char *weight = luaL_checkstring(L, 3);
+  const wk_tensor_info *info = wk_file_find_weight(f, layer, weight);
+  if (info == NULL) {
+    luaL_pushfail(L);
+    return 1;
+  }
+  return read_info(L, f, info);
+}
+
+static int l_tensor_sha256(lua_State *L) {
+  wk_tensor *t = lwk_check_tensor(L, 1);
+  unsigned char digest[32];
+  char hex[65];
+  wk_tensor_sha256(t, digest);
+  wk_sha256_hex(digest, hex);
+  lua_pushlstring(L, hex, 64);
+  return 1;
+}
+
+/* }==================================================================== */
+
+static const luaL_Reg file_methods[] = {
+  {"close", f_close}, {"is_closed", f_is_closed},
+  {"name", f_name}, {"format", f_format}, {"keras_version", f_keras_version},
+  {"backend", f_backend}, {"warning", f_warning},
+  {"layer_count", f_layer_count}, {"layer", f_layer}, {"layers", f_layers}, {"top_level", f_top_level},
+  {"optimizer", f_optimizer}, {"tensors", f_tensors}, {"attribute", f_attribute},
+  {"read_weight", f_read_weight}, {"read_top_level", f_read_top_level},
+  {"read_optimizer", f_read_optimizer}, {"read_dataset", f_read_dataset}, {"read", f_read},
+  {NULL, NULL}
+};
+
+static const luaL_Reg file_metamethods[] = {
+  {"__gc", f_close}, {"__close", f_close}, {"__tostring", f_tostring},
+  {NULL, NULL}
+};
+
+/* Registers the metatable weightkit.File; adds open and tensor_sha256 to the module table at
+** `module`. */
+void lwk_open_file(lua_State *L, int module) {
+  luaL_newmetatable(L, LWK_FILE);
+  luaL_setfuncs(L, file_metamethods, 0);
+  luaL_newlibtable(L, file_methods);
+  luaL_setfuncs(L, file_methods, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+  lua_pushcfunction(L, f_open);
+  lua_setfield(L, module, "open");
+  lua_pushcfunction(L, l_tensor_sha256);
+  lua_setfield(L, module, "tensor_sha256");
+}
