@@ -280,7 +280,11 @@ function Lambda:compute_output_shape(s)
       end
       return r
     end
-    local b = U.is_shape_list(s) and s[1][1] or s[1]
+    -- The batch dim of the (first) input. Not `is_shape_list(s) and s[1][1] or s[1]`: a None batch dim
+    -- is `false`, which made that idiom return the whole first shape for a list of inputs (a Lambda
+    -- called on [z_mean, z_log_var], as in the Keras VAE example, k216tf).
+    local b
+    if U.is_shape_list(s) then b = s[1][1] else b = s[1] end
     local out = {b == nil and false or b}
     for _, d in ipairs(Layer.normalize_shape(os)) do out[#out + 1] = d end
     return out
