@@ -1,0 +1,76 @@
+"""The h5py side of the benchmark: one operation per process (run with /usr/bin/python3).
+
+usage: h5py_ops.py load|walk|write FILE [OUT]
+
+  load   full load as Keras's loader walks the file: layer_names, then per layer weight_names,
+         every dataset read into a numpy array and summed
+  walk   metadata only: layer_names, weight_names, each dataset's shape and dtype
+  write  reads FILE's tensors into memory (not timed), then writes them to OUT in the same
+         Keras 2 layout (timed: create, write, close, fsync -- the same durability weightkit's
+         writer gives)
+
+Prints one JSON line on stderr: {"seconds": time of the operation alone (after imports), "check": ...}.
+"""
+import json
+import os
+import sys
+import time
+
+import h5py
+import numpy as np
+
+from keras2_h5 import load_attributes, write_weights
+
+
+def load(path):
+    total, n = 0.0, 0
+    with h5py.File(path, "r") as f:
+        for lname in load_attributes(f, "layer_names"):
+            g = f[lname]
+            for wname in load_attributes(g, "weight_names"):
+                total += float(np.asarray(g[wname][()]).sum())
+                n += 1
+    return {"tensors": n, "sum": total}
+
+
+def walk(path):
+    n, numel = 0, 0
+    with h5py.File(path, "r") as f:
+        for lname in load_attributes(f, "layer_names"):
+            g = f[lname]
+            for wname in load_attributes(g, "weight_names"):
+                d = g[wname]
+                shape, dtype = d.shape, d.dtype
+                numel += int(np.prod(shape)) if dtype.kind == "f" else 0
+                n += 1
+    return {"tensors": n, "numel": numel}
+
+
+def read_all(path):
+    with h5py.File(path, "r") as f:
+        return [(lname, [(w, f[lname][w][()]) for w in load_attributes(f[lname], "weight_names")])
+                for lname in load_attributes(f, "layer_names")]
+
+
+def main():
+    op, path = sys.argv[1], sys.argv[2]
+    if op == "write":
+        layers = read_all(path)
+        out = sys.argv[3]
+        t0 = time.perf_counter()
+        with h5py.File(out, "w") as f:
+            write_weights(f, layers)
+        fd = os.open(out, os.O_RDONLY)
+        os.fsync(fd)
+        os.close(fd)
+        seconds = time.perf_counter() - t0
+        check = {"bytes": os.path.getsize(out)}
+    else:
+        t0 = time.perf_counter()
+        check = (load if op == "load" else walk)(path)
+        seconds = time.perf_counter() - t0
+    print(json.dumps({"seconds": seconds, "check": check}), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
