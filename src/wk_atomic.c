@@ -160,7 +160,8 @@ static wk_status fsync_path(const char *path, int flags, const char *shown, cons
 }
 
 wk_status wk__atomic_commit(wk__atomic *a, wk_error *err) {
-  wk_status s = fsync_path(a->tmp_path, O_RDONLY, a->shown, "cannot flush the written file to disk", err);
+  wk_status s = a->synced ? WK_OK
+                          : fsync_path(a->tmp_path, O_RDONLY, a->shown, "cannot flush the written file to disk", err);
   char *dir;
   if (s != WK_OK) {
     wk__atomic_abort(a);

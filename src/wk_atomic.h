@@ -25,6 +25,8 @@ typedef struct wk__atomic {
   int overwrite;
   int has_mode;   /* the target existed: the new file gets its permission bits */
   unsigned mode;
+  int synced;     /* set by the writer: the temporary's data is already durable (its own
+                  ** fdatasync), so commit does not fsync it again */
 } wk__atomic;
 
 /*
@@ -36,7 +38,7 @@ typedef struct wk__atomic {
 wk_status wk__atomic_begin(wk__atomic *a, const char *path, int overwrite, wk_error *err);
 
 /*
-** fsyncs the temporary, moves it to the target (rename; with overwrite 0, link + unlink so
+** fsyncs the temporary (unless a->synced), moves it to the target (rename; with overwrite 0, link + unlink so
 ** that a file appearing meanwhile is not replaced: "already exists"), fsyncs the directory.
 */
 wk_status wk__atomic_commit(wk__atomic *a, wk_error *err);

@@ -8,8 +8,12 @@
 **   3. under the libhdf5 lock: root attributes layer_names, backend, keras_version (then our
 **      weightkit_version); one group per layer in name order (tf.keras: "sorted to avoid prefix
 **      issues"), each with weight_names then its datasets in list order; top_level_model_weights;
-**      H5Fflush and H5Fclose;
-**   4. outside the lock: fsync, rename over the target. Any failure unlinks the temporary.
+**      H5Fflush and H5Fclose. On little-endian hosts the bytes of a dataset (4 KiB or more)
+**      are not written by libhdf5 (only its first element, which allocates its storage) but
+**      collected in a plan (address, bytes);
+**   4. outside the lock: wk__h5w_raw_write (wk_h5_write_data.c) pwrites the plan in offset order from the tensors'
+**      memory and fdatasyncs the file; rename over the target, fsync the directory. Any failure
+**      unlinks the temporary.
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,6 +148,7 @@ typedef struct writer {
   const char *file; /* the target path as given, for messages */
   hid_t lcpl;       /* create intermediate groups ('/' in names) */
   hid_t dcpl;       /* fill time "if set", as h5py */
+  wk__h5w_plan *plan; /* the tensor bytes left to wk__h5w_raw_write */
 } writer;
 
 /* One group: weight_names, then the datasets in list order. */
@@ -168,7 +173,7 @@ static wk_status write_group(const writer *w, hid_t parent, const char *name, co
   for (i = 0; i < count && s == WK_OK; i++) {
     char wctx[CTX_SIZE + 256];
     snprintf(wctx, sizeof wctx, "%s: weight \"%.200s\"", ctx, weights[i].name);
-    s = wk__h5w_dataset(g, weights[i].name, weights[i].tensor, w->lcpl, w->dcpl, wctx, err);
+    s = wk__h5w_dataset(g, weights[i].name, weights[i].tensor, w->lcpl, w->dcpl, w->plan, wctx, err);
   }
   if (H5Gclose(g) < 0 && s == WK_OK) s = wk__h5_error(err, WK_EIO, "%s: cannot close the group", ctx);
   return s;
@@ -207,13 +212,17 @@ static wk_status write_tree(const writer *w, hid_t file, const wk_write_spec *sp
   return s;
 }
 
-/* Creates the HDF5 file at `tmp` and writes everything; the file is closed on return. */
+/*
+** Creates the HDF5 file at `tmp` and writes everything but the bytes of the datasets in `plan`
+** (their storage is allocated); the file is closed on return.
+*/
 static wk_status write_file(const char *shown, const char *tmp, const wk_write_spec *spec, const size_t *order,
-                            wk_error *err) {
+                            wk__h5w_plan *plan, wk_error *err) {
   writer w;
   hid_t fapl = -1, file = -1;
   wk_status s = WK_OK;
   w.file = shown;
+  w.plan = plan;
   w.lcpl = H5Pcreate(H5P_LINK_CREATE);
   w.dcpl = H5Pcreate(H5P_DATASET_CREATE);
   fapl = H5Pcreate(H5P_FILE_ACCESS);
@@ -243,6 +252,7 @@ done:
 
 wk_status wk_write_keras2(const char *path, const wk_write_spec *spec, wk_error *err) {
   wk__atomic a;
+  wk__h5w_plan plan = {NULL, 0, 0};
   size_t *order;
   wk_status s;
   if (path == NULL || spec == NULL) return wk__error_set(err, WK_EINVAL, "wk_write_keras2: NULL path or spec");
@@ -255,12 +265,15 @@ wk_status wk_write_keras2(const char *path, const wk_write_spec *spec, wk_error 
     return s;
   }
   wk__h5_lock();
-  s = write_file(path, a.tmp_path, spec, order, err);
+  s = write_file(path, a.tmp_path, spec, order, &plan, err);
   wk__h5_unlock();
   free(order);
+  if (s == WK_OK) s = wk__h5w_raw_write(a.tmp_path, &plan, path, err); /* + fdatasync */
+  wk__h5w_plan_free(&plan);
   if (s != WK_OK) {
     wk__atomic_abort(&a);
     return s;
   }
+  a.synced = 1;
   return wk__atomic_commit(&a, err);
 }

@@ -35,12 +35,46 @@ wk_status wk__h5w_scalar_string(hid_t obj, const char *name, const char *value, 
                                 wk_error *err);
 
 /*
+** The tensor bytes written outside libhdf5 (wk__h5w_raw_write): each piece is `size` bytes at
+** `data` (borrowed from a tensor the caller's spec holds) that go to file offset `offset` (the
+** contiguous dataset's address, H5Dget_offset). The pieces never overlap each other nor the
+** file's metadata: libhdf5 allocated them (the dataset's storage) and will not touch them again.
+*/
+typedef struct wk__h5w_piece {
+  uint64_t offset;
+  const void *data;
+  size_t size;
+} wk__h5w_piece;
+
+/* Datasets smaller than this are written by H5Dwrite (a piece would not pay for itself). */
+#define WK__H5W_DIRECT_MIN 4096
+
+typedef struct wk__h5w_plan {
+  wk__h5w_piece *items;
+  size_t count, cap;
+} wk__h5w_plan;
+
+/*
 ** Creates dataset `rel` (a relative path; intermediate groups created) under `group` with the
-** tensor's dtype and shape (see weightkit.h "Writing" for the exact types) and writes its
-** values. `dcpl` and `lcpl` are the property lists of the save (fill time "if set";
-** create intermediate groups).
+** tensor's dtype and shape (see weightkit.h "Writing" for the exact types). `dcpl` and `lcpl`
+** are the property lists of the save (fill time "if set"; create intermediate groups). The
+** values: when the file bytes are the tensor's bytes (a little-endian host, any dtype but
+** bfloat16), the dataset holds at least WK__H5W_DIRECT_MIN bytes and `plan` is not NULL, only
+** the first element is written now (allocating the storage) and a piece for all the bytes is
+** appended to `plan`; otherwise H5Dwrite writes them (bfloat16 widened, byte swaps).
 */
 wk_status wk__h5w_dataset(hid_t group, const char *rel, const wk_tensor *t, hid_t lcpl, hid_t dcpl,
-                          const char *ctx, wk_error *err);
+                          wk__h5w_plan *plan, const char *ctx, wk_error *err);
+
+/* Frees the plan's array (the pieces borrow everything else). */
+void wk__h5w_plan_free(wk__h5w_plan *plan);
+
+/*
+** Writes the plan's pieces into the closed HDF5 file at `path` (the temporary of the save), in
+** offset order, then makes the whole file durable (fdatasync). Works outside the libhdf5 lock.
+** Failures are WK_EIO naming `shown` ("cannot write the tensor data: No space left on device").
+** Sorts plan->items.
+*/
+wk_status wk__h5w_raw_write(const char *path, wk__h5w_plan *plan, const char *shown, wk_error *err);
 
 #endif

@@ -2,13 +2,16 @@
 ** test_h5_write.c — wk_write_keras2: a Keras 2 weights file written from named tensors, read
 ** back with the reader (wk_file_*), chunked layer_names, the atomic-save guarantees (a failed
 ** save leaves the previous file byte-identical and no temporary behind) and the error paths.
-** The exact HDF5 types are checked with h5py by spec/save_weights_spec.lua.
+** The exact HDF5 types are checked with h5py by spec/save_weights_spec.lua; test_large checks the
+** values of tensors written outside libhdf5 with h5py (/usr/bin/python3).
 */
 #define _XOPEN_SOURCE 700 /* mkdtemp, symlink */
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -238,6 +241,168 @@ static void test_chunked(void) {
 /* }==================================================================== */
 
 /* {====================================================================
+** Large tensors: written outside libhdf5 (pwrite from the tensor's memory), checked by the
+** reader and by h5py; a raw write the OS refuses leaves the previous file intact
+** ===================================================================== */
+
+enum { NL = 12 };
+
+/* h5py reads every dataset of layer "big" in weight_names order; their raw little-endian bytes,
+** concatenated, must equal `expect` (this test runs on little-endian hosts only). */
+static int h5py_agrees(const char *file, const char *expect) {
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd,
+           "/usr/bin/python3 -c \"import sys, h5py, numpy\n"
+           "f = h5py.File(sys.argv[1], 'r'); g = f['big']\n"
+           "names = [n.decode() for n in g.attrs['weight_names']]\n"
+           "got = b''.join(numpy.ascontiguousarray(g[n][()]).astype(g[n].dtype.newbyteorder('<')).tobytes()"
+           " for n in names)\n"
+           "sys.exit(0 if got == open(sys.argv[2], 'rb').read() else 1)\" '%s' '%s' 2>&1",
+           file, expect);
+  return system(cmd) == 0;
+}
+
+static void test_large(void) {
+  int64_t big[2] = {2500, 2000}, n3000[1] = {3000}, n512[2] = {16, 32}, n4096[1] = {4096}, n4095[1] = {4095},
+          n5000[1] = {5000}, n777[1] = {777}, n9[3] = {3, 3, 300}, n2[1] = {2};
+  wk_tensor *t[NL];
+  const char *names[NL] = {"big/kernel:0", "big/half:0", "big/f64:0", "big/i8_exact:0", "big/u8_small:0",
+                           "big/mask:0", "big/i64:0", "big/u16:0", "big/bf16:0", "big/tiny:0",
+                           "big/deep/i32:0", "big/u32:0"};
+  wk_write_weight w[NL];
+  wk_write_layer l[2];
+  wk_write_spec spec;
+  wk_error err;
+  wk_file *f = NULL;
+  const wk_layer_info *li;
+  FILE *ex;
+  unsigned char *before;
+  size_t before_size = 0;
+  int i, ok = 1;
+  {
+    const uint16_t probe = 1;
+    if (*(const unsigned char *)&probe == 0) {
+      printf("# big-endian host: the large-tensor path is not used, skipping its checks\n");
+      return;
+    }
+  }
+  t[0] = filled(WK_FLOAT32, 2, big, -3.0); /* 20 MB: several 8 MiB writeback windows */
+  t[1] = filled(WK_FLOAT16, 1, n3000, -100.0);
+  t[2] = filled(WK_FLOAT64, 2, n512, 1e-3);
+  t[3] = filled(WK_INT8, 1, n4096, -64.0); /* exactly WK__H5W_DIRECT_MIN bytes */
+  t[4] = filled(WK_UINT8, 1, n4095, 0.0);  /* one byte below: H5Dwrite */
+  t[5] = filled(WK_BOOL, 1, n5000, 0.0);
+  t[6] = filled(WK_INT64, 1, n777, -5.0);
+  t[7] = filled(WK_UINT16, 1, n5000, 0.0);
+  t[8] = filled(WK_BFLOAT16, 1, n5000, 0.5); /* widened: H5Dwrite */
+  t[9] = filled(WK_FLOAT32, 1, n2, 7.0);
+  t[10] = filled(WK_INT32, 3, n9, -1000.0);
+  t[11] = filled(WK_UINT32, 1, n5000, 3.0);
+  for (i = 0; i < NL; i++) {
+    if (t[i] == NULL) ok = 0;
+    w[i].name = names[i];
+    w[i].tensor = t[i];
+  }
+  CHECK(ok, "make the large tensors");
+  if (!ok) return;
+  l[0].name = "big"; l[0].weights = w; l[0].weight_count = NL;
+  l[1].name = "after"; l[1].weights = w + 9; l[1].weight_count = 1;
+  memset(&spec, 0, sizeof spec);
+  spec.layers = l;
+  spec.layer_count = 2;
+  spec.overwrite = 1;
+  ok = wk_write_keras2(path_in("large.h5"), &spec, &err) == WK_OK;
+  CHECK(ok, "write large tensors of every dtype");
+  if (!ok) printf("# %s\n", err.message);
+  CHECK(temp_count() == 0, "no temporary left");
+
+  ok = wk_file_open(path_in("large.h5"), NULL, &f, &err) == WK_OK;
+  CHECK(ok, "the reader opens it");
+  if (!ok) {
+    printf("# %s\n", err.message);
+  } else {
+    li = wk_file_layer(f, 0);
+    ok = li != NULL && li->weight_count == NL;
+    for (i = 0; ok && i < NL; i++) {
+      wk_tensor *got = NULL, *want = t[i], *wide = NULL;
+      if (wk_tensor_dtype(t[i]) == WK_BFLOAT16) {
+        wk_tensor_cast(t[i], WK_FLOAT32, &wide, NULL);
+        want = wide;
+      }
+      if (wk_file_read(f, &li->weights[i], &got, &err) != WK_OK || wk_tensor_dtype(got) != wk_tensor_dtype(want) ||
+          !same_bytes(got, want)) {
+        printf("# weight %s differs\n", names[i]);
+        ok = 0;
+      }
+      wk_tensor_release(got);
+      wk_tensor_release(wide);
+    }
+    CHECK(ok, "every large weight reads back bit-exactly");
+    wk_file_close(f);
+  }
+
+  /* The same bytes through h5py (the bfloat16 tensor as its float32 widening). */
+  ex = fopen(path_in("expect.bin"), "wb");
+  ok = ex != NULL;
+  for (i = 0; ok && i < NL; i++) {
+    wk_tensor *wide = NULL;
+    const wk_tensor *src = t[i];
+    if (wk_tensor_dtype(t[i]) == WK_BFLOAT16) {
+      wk_tensor_cast(t[i], WK_FLOAT32, &wide, NULL);
+      src = wide;
+    }
+    if (fwrite(wk_tensor_data(src), 1, wk_tensor_nbytes(src), ex) != wk_tensor_nbytes(src)) ok = 0;
+    wk_tensor_release(wide);
+  }
+  if (ex != NULL && fclose(ex) != 0) ok = 0;
+  CHECK(ok && h5py_agrees(path_in("large.h5"), path_in("expect.bin")), "h5py reads the same values");
+  unlink(path_in("expect.bin"));
+
+  /* Only the 20 MB tensor from here on. */
+  before = slurp(path_in("large.h5"), &before_size);
+  l[0].weight_count = 1;
+  spec.layer_count = 1;
+
+  /* The raw write itself refused: a tensor over memory whose first page is readable (libhdf5
+  ** writes the first element from it) and the rest is not, so pwrite fails (EFAULT). */
+  {
+    long page = sysconf(_SC_PAGESIZE);
+    size_t size = 16 * (size_t)page;
+    int64_t shape[1];
+    wk_tensor *bad = NULL;
+    unsigned char *after;
+    size_t after_size = 0;
+    int zfd = open("/dev/zero", O_RDWR);
+    void *mem = zfd < 0 ? MAP_FAILED : mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, zfd, 0);
+    wk_status s = WK_OK;
+    if (zfd >= 0) close(zfd);
+    shape[0] = (int64_t)(size / 4);
+    ok = mem != MAP_FAILED && mprotect((char *)mem + page, size - (size_t)page, PROT_NONE) == 0 &&
+         wk_tensor_wrap(WK_FLOAT32, 1, shape, mem, size, NULL, NULL, &bad, &err) == WK_OK;
+    CHECK(ok, "a tensor over partly unreadable memory");
+    if (ok) {
+      w[0].tensor = bad;
+      s = wk_write_keras2(path_in("large.h5"), &spec, &err);
+      w[0].tensor = t[0];
+      CHECK(s == WK_EIO && strstr(err.message, "cannot write the tensor data") != NULL,
+            "the raw write fails with WK_EIO: cannot write the tensor data");
+      if (s != WK_OK) printf("# %s\n", err.message);
+    }
+    after = slurp(path_in("large.h5"), &after_size);
+    CHECK(before != NULL && after != NULL && after_size == before_size && memcmp(before, after, before_size) == 0,
+          "the previous file is byte-identical after the refused raw write");
+    CHECK(temp_count() == 0, "no temporary left after the refused raw write");
+    free(after);
+    wk_tensor_release(bad);
+    if (mem != MAP_FAILED) munmap(mem, size);
+  }
+  free(before);
+  for (i = 0; i < NL; i++) wk_tensor_release(t[i]);
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
 ** Failures: nothing changes, nothing stays behind
 ** ===================================================================== */
 
@@ -368,6 +533,7 @@ int main(void) {
   }
   test_round_trip();
   test_chunked();
+  test_large();
   test_failures();
   for (i = 0; i < NT; i++) wk_tensor_release(ts[i]);
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
