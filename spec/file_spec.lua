@@ -39,6 +39,26 @@ describe("wk.open", function()
     file:close() -- idempotent
   end)
 
+  it("opens lazily by default: layer names first, each layer resolved once; lazy = false agrees", function()
+    local file <close> = assert(wk.open(K280))
+    local eager <close> = assert(wk.open(K280, {lazy = false}))
+    local names = file:layer_names()
+    assert.are.same({ "lstm", "lstm_1", "lstm_2", "dense" }, names)
+    local layers, want = file:layers(), eager:layers()
+    assert.are.equal(#want, #layers)
+    for i, l in ipairs(layers) do
+      assert.are.equal(names[i], l.name)
+      assert.are.equal(#want[i].weights, #l.weights)
+      for j, w in ipairs(l.weights) do
+        local e = want[i].weights[j]
+        assert.are.same({ e.name, e.path, e.dtype, e.shape, e.layout }, { w.name, w.path, w.dtype, w.shape, w.layout })
+      end
+    end
+    assert.is_nil(file.warning)
+    assert.is_nil(file.warning) -- cached, still nil
+    assert.are.equal(eager:get("dense", "dense/bias:0"):max_abs_diff(file:get("dense", "dense/bias:0")), 0)
+  end)
+
   it("returns nil, message, code for a missing file, a non-HDF5 file and a Keras 3 file", function()
     local f, msg, code = wk.open("/nonexistent/dir/w.h5")
     assert.is_nil(f)

@@ -4,7 +4,10 @@
 ** (lazy tensors, layers(), tensors(), get()) on top of it.
 **
 **   core.open(path [, options]) -> handle | nil, message, code
-**       options: {no_mmap = bool, max_tensors = n, max_attribute_bytes = n, max_expand_ratio = n}.
+**       options: {no_mmap = bool, lazy = bool, max_tensors = n, max_attribute_bytes = n,
+**       max_expand_ratio = n}. lazy: the open reads the layer names only; a layer's weights are
+**       resolved by the first method that needs them (weightkit.h, LAZY HANDLES), and a corrupt
+**       layer then raises "weightkit: <the message an eager open returns>".
 **       Failures follow Lua's io convention: nil, the core's message (it names the file), and a
 **       code string: "ENOMEM", "EINVAL", "ELIMIT", "EIO", "EFORMAT", ... (wk_status without WK_).
 **   core.tensor_sha256(t) -> 64 lowercase hex chars (raw little-endian C-order bytes)
@@ -12,7 +15,8 @@
 ** Handle methods (metadata comes straight from the core; nothing here reads tensor bytes except
 ** the read_* methods):
 **   name() format() keras_version() backend() warning()          strings (or nil)
-**   layer_count()  layers() -> {{name=, weights={info, ...}}, ...}  layer(i) -> one of them or nil
+**   layer_count()  layer_names() -> {name, ...} (never resolves a layer)
+**   layers() -> {{name=, weights={info, ...}}, ...}  layer(i) -> one of them or nil
 **   top_level() optimizer() -> the same shape, or nil when the file has no such group
 **   tensors() -> {info, ...}       every dataset, depth-first in name order
 **   info = {name=, path=, layer=, shape={...}, dtype=, numel=, nbytes=, layout=, filtered=,
@@ -41,20 +45,6 @@ typedef struct lwk_File {
   wk_file *f; /* owned, or NULL when closed */
 } lwk_File;
 
-static const char *status_code(wk_status st) {
-  switch (st) {
-    case WK_OK: return "OK";
-    case WK_ENOMEM: return "ENOMEM";
-    case WK_EINVAL: return "EINVAL";
-    case WK_ESHAPE: return "ESHAPE";
-    case WK_EDTYPE: return "EDTYPE";
-    case WK_ELIMIT: return "ELIMIT";
-    case WK_EIO: return "EIO";
-    case WK_EFORMAT: return "EFORMAT";
-  }
-  return "EUNKNOWN";
-}
-
 static wk_file *check_file(lua_State *L) {
   lwk_File *u = (lwk_File *)luaL_checkudata(L, 1, LWK_FILE);
   if (u->f == NULL) lwk_error(L, "attempt to use a closed file");
@@ -80,7 +70,7 @@ static size_t opt_size(lua_State *L, int opts, const char *key) {
 }
 
 static void check_options(lua_State *L, int arg, wk_open_options *o) {
-  static const char *const known[] = {"no_mmap", "max_tensors", "max_attribute_bytes",
+  static const char *const known[] = {"no_mmap", "lazy", "max_tensors", "max_attribute_bytes",
                                       "max_expand_ratio", NULL};
   memset(o, 0, sizeof *o);
   if (lua_isnoneornil(L, arg)) return;
@@ -101,6 +91,9 @@ static void check_options(lua_State *L, int arg, wk_open_options *o) {
   lua_getfield(L, arg, "no_mmap");
   o->no_mmap = lua_toboolean(L, -1);
   lua_pop(L, 1);
+  lua_getfield(L, arg, "lazy");
+  o->lazy = lua_toboolean(L, -1);
+  lua_pop(L, 1);
 }
 
 static int f_open(lua_State *L) {
@@ -115,7 +108,7 @@ static int f_open(lua_State *L) {
   if (wk_file_open(path, &options, &u->f, &err) != WK_OK) {
     luaL_pushfail(L);
     lua_pushstring(L, err.message[0] != '\0' ? err.message : wk_status_string(err.code));
-    lua_pushstring(L, status_code(err.code));
+    lua_pushstring(L, lwk_status_code(err.code));
     return 3;
   }
   return 1;
@@ -215,12 +208,31 @@ static void push_layer(lua_State *L, const wk_layer_info *layer) {
   lua_setfield(L, -2, "weights");
 }
 
+/* Layer `index` (0-based, in range), resolved if the handle is lazy; raises on failure. */
+static const wk_layer_info *get_layer(lua_State *L, wk_file *f, size_t index) {
+  const wk_layer_info *l = NULL;
+  wk_error err;
+  lwk_check(L, wk_file_get_layer(f, index, &l, &err), &err);
+  return l;
+}
+
 static int f_layers(lua_State *L) {
   wk_file *f = check_file(L);
   size_t i, n = wk_file_layer_count(f);
   lua_createtable(L, n > INT_MAX ? 0 : (int)n, 0);
   for (i = 0; i < n; i++) {
-    push_layer(L, wk_file_layer(f, i));
+    push_layer(L, get_layer(L, f, i));
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  return 1;
+}
+
+static int f_layer_names(lua_State *L) {
+  wk_file *f = check_file(L);
+  size_t i, n = wk_file_layer_count(f);
+  lua_createtable(L, n > INT_MAX ? 0 : (int)n, 0);
+  for (i = 0; i < n; i++) {
+    lua_pushstring(L, wk_file_layer_name(f, i));
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
   return 1;
@@ -230,12 +242,21 @@ static int f_layers(lua_State *L) {
 static int f_layer(lua_State *L) {
   wk_file *f = check_file(L);
   lua_Integer i = luaL_checkinteger(L, 2);
-  push_layer(L, i >= 1 ? wk_file_layer(f, (size_t)(i - 1)) : NULL);
+  int in_range = i >= 1 && (lua_Unsigned)i <= (lua_Unsigned)wk_file_layer_count(f);
+  push_layer(L, in_range ? get_layer(L, f, (size_t)(i - 1)) : NULL);
   return 1;
 }
 
+static const wk_layer_info *get_top_level(lua_State *L, wk_file *f) {
+  const wk_layer_info *l = NULL;
+  wk_error err;
+  lwk_check(L, wk_file_get_top_level_weights(f, &l, &err), &err);
+  return l;
+}
+
 static int f_top_level(lua_State *L) {
-  push_layer(L, wk_file_top_level_weights(check_file(L)));
+  wk_file *f = check_file(L);
+  push_layer(L, get_top_level(L, f));
   return 1;
 }
 
@@ -298,12 +319,12 @@ static int read_from(lua_State *L, wk_file *f, const wk_layer_info *layer, int a
 static int f_read_weight(lua_State *L) {
   wk_file *f = check_file(L);
   size_t li = check_position(L, 2, wk_file_layer_count(f), "layer");
-  return read_from(L, f, wk_file_layer(f, li), 3, "such layer");
+  return read_from(L, f, get_layer(L, f, li), 3, "such layer");
 }
 
 static int f_read_top_level(lua_State *L) {
   wk_file *f = check_file(L);
-  return read_from(L, f, wk_file_top_level_weights(f), 2, "top_level_model_weights group");
+  return read_from(L, f, get_top_level(L, f), 2, "top_level_model_weights group");
 }
 
 static int f_read_optimizer(lua_State *L) {
@@ -325,12 +346,18 @@ static int f_read(lua_State *L) {
   wk_file *f = check_file(L);
   const char *layer = luaL_checkstring(L, 2);
   const char *weight = luaL_checkstring(L, 3);
-  const wk_tensor_info *info = wk_file_find_weight(f, layer, weight);
-  if (info == NULL) {
-    luaL_pushfail(L);
-    return 1;
+  size_t i, n = wk_file_layer_count(f);
+  for (i = 0; i < n; i++) {
+    if (strcmp(wk_file_layer_name(f, i), layer) == 0) {
+      const wk_layer_info *l = get_layer(L, f, i); /* resolves that layer only */
+      size_t w;
+      for (w = 0; w < l->weight_count; w++)
+        if (strcmp(l->weights[w].name, weight) == 0) return read_info(L, f, &l->weights[w]);
+      break;
+    }
   }
-  return read_info(L, f, info);
+  luaL_pushfail(L);
+  return 1;
 }
 
 static int l_tensor_sha256(lua_State *L) {
@@ -349,7 +376,8 @@ static const luaL_Reg file_methods[] = {
   {"close", f_close}, {"is_closed", f_is_closed},
   {"name", f_name}, {"format", f_format}, {"keras_version", f_keras_version},
   {"backend", f_backend}, {"warning", f_warning},
-  {"layer_count", f_layer_count}, {"layer", f_layer}, {"layers", f_layers}, {"top_level", f_top_level},
+  {"layer_count", f_layer_count}, {"layer_names", f_layer_names}, {"layer", f_layer}, {"layers", f_layers},
+  {"top_level", f_top_level},
   {"optimizer", f_optimizer}, {"tensors", f_tensors}, {"attribute", f_attribute},
   {"read_weight", f_read_weight}, {"read_top_level", f_read_top_level},
   {"read_optimizer", f_read_optimizer}, {"read_dataset", f_read_dataset}, {"read", f_read},

@@ -286,8 +286,9 @@ struct lua_State;
 ** =====================================================================
 **
 ** A wk_file is a weights file opened for reading: "open -> list layers and tensors (metadata
-** only) -> read one tensor". Opening reads the file's metadata (names, shapes, dtypes) and no
-** tensor bytes; wk_file_read reads one tensor when asked.
+** only) -> read one tensor". Opening reads the file's metadata (names, shapes, dtypes; a lazy
+** handle only the layer names, see LAZY HANDLES) and no tensor bytes; wk_file_read reads one
+** tensor when asked.
 **
 ** FORMATS (wk_file_format)
 **   "keras2-h5"        Keras 1/2 save_weights HDF5: `layer_names` on the root group.
@@ -314,6 +315,21 @@ struct lua_State;
 **   A handle belongs to one thread at a time; different handles may be used from different
 **   threads (calls into libhdf5 are serialized by one process-wide lock).
 **
+** LAZY HANDLES (wk_open_options.lazy)
+**   By default the open resolves every layer (weight_names, each dataset's shape, dtype and
+**   storage), top_level_model_weights and optimizer_weights, so every problem surfaces at
+**   open. A lazy handle's open reads only the weights group's attributes (layer_names,
+**   keras_version, backend); a layer is resolved on its first access (wk_file_get_layer,
+**   wk_file_layer, wk_file_find_layer / wk_file_find_weight), top_level_model_weights on the
+**   first wk_file_get_top_level_weights / wk_file_top_level_weights, optimizer_weights on the
+**   first wk_file_optimizer_weights / wk_file_warning / wk_file_tensors; each result is cached
+**   in the handle (later calls are lookups). The checks are the same and so are the messages,
+**   but they surface at first access: wk_file_get_layer and wk_file_get_top_level_weights
+**   return the error; the pointer accessors return NULL (call the wk_file_get_* twin for the
+**   reason). A failed resolution is not cached (the next access tries again). max_tensors
+**   counts the weights of the groups resolved so far, in resolution order. Resolving every
+**   layer in order, then the top-level group, reports what an eager open would have.
+**
 ** SAFETY
 **   Hostile files fail with WK_EFORMAT or WK_ELIMIT, never crash the core (libhdf5 parses the
 **   metadata). Soft, external and user-defined links are never followed on weight paths,
@@ -336,6 +352,7 @@ typedef struct wk_open_options {
   size_t max_expand_ratio;    /* a read that converts (chunked, compressed, unallocated) may
                               ** produce at most max(64 MiB, stored bytes * ratio); 0 = 1100 */
   int no_mmap;                /* nonzero: never map; every read copies into owned memory */
+  int lazy;                   /* nonzero: a lazy handle (see LAZY HANDLES above) */
 } wk_open_options;
 
 /* Metadata of one dataset. Borrowed from the handle (see above). */
@@ -387,24 +404,41 @@ WK_API const char *wk_file_format(const wk_file *f);
 ** wk_file_string_attribute). */
 WK_API const char *wk_file_keras_version(const wk_file *f);
 WK_API const char *wk_file_backend(const wk_file *f);
-/* A problem that did not stop the open (e.g. an unreadable optimizer group); NULL if none. */
+/* A problem that did not stop the open (e.g. an unreadable optimizer group); NULL if none.
+** A lazy handle resolves optimizer_weights first (see wk_file_optimizer_weights). */
 WK_API const char *wk_file_warning(const wk_file *f);
 
 WK_API size_t wk_file_layer_count(const wk_file *f);
-/* Layer `index` in layer_names order; NULL when index >= wk_file_layer_count. */
+/* The name of layer `index` (layer_names order) without resolving it; NULL when out of range. */
+WK_API const char *wk_file_layer_name(const wk_file *f, size_t index);
+/* Layer `index` in layer_names order; NULL when index >= wk_file_layer_count. A lazy handle
+** resolves the layer here on first access (the handle caches it despite the const) and
+** returns NULL when that fails. */
 WK_API const wk_layer_info *wk_file_layer(const wk_file *f, size_t index);
-/* The `top_level_model_weights` group (not in layer_names); NULL when the file has none. */
+/* The same with the reason: WK_EINVAL when index is out of range; a lazy handle's resolution
+** errors (WK_EFORMAT, WK_ELIMIT, ...: the messages an eager open gives). */
+WK_API wk_status wk_file_get_layer(wk_file *f, size_t index, const wk_layer_info **out,
+                                   wk_error *err);
+/* The `top_level_model_weights` group (not in layer_names); NULL when the file has none (or,
+** in a lazy handle, when resolving it fails: see wk_file_get_top_level_weights). */
 WK_API const wk_layer_info *wk_file_top_level_weights(const wk_file *f);
+/* The same with the reason; *out NULL (and WK_OK) when the file has no such group. */
+WK_API wk_status wk_file_get_top_level_weights(wk_file *f, const wk_layer_info **out,
+                                               wk_error *err);
 /* The root `optimizer_weights` group in its weight_names order, name "optimizer_weights";
-** NULL when absent or unreadable (see wk_file_warning). */
+** NULL when absent or unreadable (see wk_file_warning). Never fails: a lazy handle resolves
+** it here (or in wk_file_warning / wk_file_tensors) and turns a problem into the warning. */
 WK_API const wk_layer_info *wk_file_optimizer_weights(const wk_file *f);
-/* The first layer named `layer` (NULL if none) and, in it, the weight named `weight`. */
+/* The first layer named `layer` (NULL if none) and, in it, the weight named `weight`. A lazy
+** handle resolves that layer only (NULL when that fails, as wk_file_layer). */
 WK_API const wk_layer_info *wk_file_find_layer(const wk_file *f, const char *layer);
 WK_API const wk_tensor_info *wk_file_find_weight(const wk_file *f, const char *layer,
                                                  const char *weight);
 
 /* Every dataset in the file, depth-first in name order (each object once, hard links only).
-** Built on the first call (metadata only) and cached: *infos is borrowed. */
+** Built on the first call (metadata only) and cached: *infos is borrowed. Plain datasets
+** (see wk_h5_guard.c) are described from their object headers on the way, without a libhdf5
+** dataset open; the others as before. */
 WK_API wk_status wk_file_tensors(wk_file *f, const wk_tensor_info **infos, size_t *count,
                                  wk_error *err);
 
@@ -483,8 +517,10 @@ WK_API void wk_tensor_sha256(const wk_tensor *t, unsigned char digest[32]);
 **   "top_level_model_weights" (when that group is written) fail with WK_EINVAL.
 **
 ** ATOMIC SAVE
-**   The file is written to a temporary in the target's directory, flushed (H5Fflush, H5Fclose,
-**   fsync), then renamed over the target (and the directory fsynced). On any failure the
+**   The file is written to a temporary in the target's directory (libhdf5 lays out the groups,
+**   attributes and datasets and is closed; large tensors' bytes are then written directly at
+**   their dataset offsets), flushed with fdatasync, then renamed over the target (and the
+**   directory fsynced). On any failure the
 **   temporary is removed and a previous file at `path` is left byte-identical. overwrite = 0
 **   and an existing target: WK_EIO "<path>: already exists" before anything is written (asking
 **   the user is the caller's business). A target that is a directory fails with WK_EIO. A

@@ -104,6 +104,7 @@ wk_status wk__file_new(const char *name, const wk_open_options *options, wk_file
   if (f->opts.max_tensors == 0) f->opts.max_tensors = WK__DEFAULT_MAX_TENSORS;
   if (f->opts.max_attribute_bytes == 0) f->opts.max_attribute_bytes = WK__DEFAULT_MAX_ATTRIBUTE_BYTES;
   if (f->opts.max_expand_ratio == 0) f->opts.max_expand_ratio = WK__DEFAULT_MAX_EXPAND_RATIO;
+  f->budget = f->opts.max_tensors;
   f->name = wk__arena_strdup(&f->arena, name);
   if (f->name == NULL) {
     free(f);
@@ -211,25 +212,77 @@ WK_API void wk_file_close(wk_file *f) {
   free(f);
 }
 
+static void optimizer_ready(const wk_file *f) {
+  if (!f->opt_ready) f->ops->resolve_optimizer((wk_file *)(uintptr_t)f);
+}
+
 WK_API const char *wk_file_name(const wk_file *f) { return f->name; }
 WK_API const char *wk_file_format(const wk_file *f) { return f->format; }
 WK_API const char *wk_file_keras_version(const wk_file *f) { return f->keras_version; }
 WK_API const char *wk_file_backend(const wk_file *f) { return f->backend; }
-WK_API const char *wk_file_warning(const wk_file *f) { return f->warning; }
+WK_API const char *wk_file_warning(const wk_file *f) {
+  optimizer_ready(f);
+  return f->warning;
+}
 WK_API size_t wk_file_layer_count(const wk_file *f) { return f->layer_count; }
 
-WK_API const wk_layer_info *wk_file_layer(const wk_file *f, size_t index) {
-  return index < f->layer_count ? &f->layers[index] : NULL;
+WK_API const char *wk_file_layer_name(const wk_file *f, size_t index) {
+  return index < f->layer_count ? f->layers[index].name : NULL;
 }
 
-WK_API const wk_layer_info *wk_file_top_level_weights(const wk_file *f) { return f->top_level; }
-WK_API const wk_layer_info *wk_file_optimizer_weights(const wk_file *f) { return f->optimizer; }
+/*
+** Lazy resolution. The const accessors cast the const away: every wk_file is allocated
+** writable by wk__file_new, and resolving only fills the handle's own cache.
+*/
+WK_API wk_status wk_file_get_layer(wk_file *f, size_t index, const wk_layer_info **out,
+                                   wk_error *err) {
+  if (f == NULL || out == NULL) return wk__error_set(err, WK_EINVAL, "wk_file_get_layer: NULL argument");
+  if (index >= f->layer_count)
+    return wk__error_set(err, WK_EINVAL, "%s: layer index %zu out of range (%zu layers)", f->name, index,
+                         f->layer_count);
+  if (f->layer_ready != NULL && !f->layer_ready[index]) {
+    wk_status st = f->ops->resolve_layer(f, index, err);
+    if (st != WK_OK) return st;
+  }
+  *out = &f->layers[index];
+  return WK_OK;
+}
+
+WK_API const wk_layer_info *wk_file_layer(const wk_file *f, size_t index) {
+  const wk_layer_info *l = NULL;
+  if (index >= f->layer_count) return NULL;
+  if (f->layer_ready == NULL || f->layer_ready[index]) return &f->layers[index];
+  return wk_file_get_layer((wk_file *)(uintptr_t)f, index, &l, NULL) == WK_OK ? l : NULL;
+}
+
+WK_API wk_status wk_file_get_top_level_weights(wk_file *f, const wk_layer_info **out,
+                                               wk_error *err) {
+  if (f == NULL || out == NULL)
+    return wk__error_set(err, WK_EINVAL, "wk_file_get_top_level_weights: NULL argument");
+  if (!f->top_ready) {
+    wk_status st = f->ops->resolve_top_level(f, err);
+    if (st != WK_OK) return st;
+  }
+  *out = f->top_level;
+  return WK_OK;
+}
+
+WK_API const wk_layer_info *wk_file_top_level_weights(const wk_file *f) {
+  const wk_layer_info *l = NULL;
+  if (f->top_ready) return f->top_level;
+  return wk_file_get_top_level_weights((wk_file *)(uintptr_t)f, &l, NULL) == WK_OK ? l : NULL;
+}
+
+WK_API const wk_layer_info *wk_file_optimizer_weights(const wk_file *f) {
+  optimizer_ready(f);
+  return f->optimizer;
+}
 
 WK_API const wk_layer_info *wk_file_find_layer(const wk_file *f, const char *layer) {
   size_t i;
   if (layer == NULL) return NULL;
   for (i = 0; i < f->layer_count; i++)
-    if (strcmp(f->layers[i].name, layer) == 0) return &f->layers[i];
+    if (strcmp(f->layers[i].name, layer) == 0) return wk_file_layer(f, i);
   return NULL;
 }
 
@@ -248,7 +301,9 @@ WK_API wk_status wk_file_tensors(wk_file *f, const wk_tensor_info **infos, size_
   if (f == NULL || infos == NULL || count == NULL)
     return wk__error_set(err, WK_EINVAL, "wk_file_tensors: NULL argument");
   if (!f->tensors_ready) {
-    wk_status st = f->ops->list_tensors(f, err);
+    wk_status st;
+    optimizer_ready(f); /* its datasets' descriptions are reused */
+    st = f->ops->list_tensors(f, err);
     if (st != WK_OK) return st;
     f->tensors_ready = 1;
   }

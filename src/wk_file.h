@@ -38,6 +38,13 @@ void wk__arena_free(wk__arena *a);
 typedef struct wk__file_ops {
   /* Fills f->tensors / f->tensor_count (arena memory). */
   wk_status (*list_tensors)(wk_file *f, wk_error *err);
+  /* Lazy handles (see LAZINESS below). resolve_layer fills f->layers[i] (weights) and sets
+  ** f->layer_ready[i]; resolve_top_level sets f->top_level (NULL when absent) and top_ready;
+  ** resolve_optimizer sets f->optimizer or f->warning, and opt_ready (it cannot fail). On
+  ** failure nothing is marked ready and the weights budget is untouched. */
+  wk_status (*resolve_layer)(wk_file *f, size_t index, wk_error *err);
+  wk_status (*resolve_top_level)(wk_file *f, wk_error *err);
+  void (*resolve_optimizer)(wk_file *f);
   wk_status (*read)(wk_file *f, const wk_tensor_info *info, wk_tensor **out, wk_error *err);
   /* *out NULL when absent, else an arena string. */
   wk_status (*string_attribute)(wk_file *f, const char *object_path, const char *name,
@@ -63,6 +70,13 @@ struct wk_file {
   size_t tensor_count;
   int tensors_ready;
   wk__region *region; /* NULL when nothing is mapped */
+  /* LAZINESS. An eager handle (the default) resolves everything at open: layer_ready is NULL
+  ** and top_ready = opt_ready = 1. A lazy one (opts.lazy) knows the layer names only;
+  ** layers[i].weights is valid once layer_ready[i] is 1 (resolved on first access, cached).
+  ** `budget` counts the weights still allowed under max_tensors, in resolution order. */
+  unsigned char *layer_ready;
+  int top_ready, opt_ready;
+  size_t budget;
 };
 
 #define WK__DEFAULT_MAX_TENSORS ((size_t)1000000)

@@ -50,6 +50,16 @@ wk_status wk__h5_guard_object(const wk__h5_guard *g, hid_t obj, const char *ctx,
 wk_status wk__h5_guard_vlen_attr(const wk__h5_guard *g, hid_t obj, const char *name, const char *ctx,
                                  wk_error *err);
 
+/* Describes the dataset whose object header is at relative address `addr` straight from the
+** file image, when it is a plain one (see wk_h5_guard.c): returns 1 and fills dtype through
+** big_endian of `info` (not path, name, layer), and *window = its zero-copy offset in the
+** image, or UINT64_MAX when it has none. Returns 0 for anything else, leaving `info` alone:
+** the caller then describes it through libhdf5. */
+int wk__h5_fast_dataset(const wk__h5_guard *g, uint64_t addr, wk_tensor_info *info, uint64_t *window);
+/* 1 when the object header at `addr` is a version-1 header that frames correctly and holds a
+** symbol table or link info message (what makes libhdf5 call it a group); 0 when unsure. */
+int wk__h5_fast_is_group(const wk__h5_guard *g, uint64_t addr);
+
 /* }==================================================================== */
 
 /* {====================================================================

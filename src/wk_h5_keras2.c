@@ -11,7 +11,12 @@
 **   dataset at the relative path <weight name> inside the layer group (names contain '/').
 **   W/top_level_model_weights: same shape as a layer, not listed in layer_names.
 **   root/optimizer_weights: weight_names + datasets; never required (problems -> warning).
-** Open reads metadata only; wk_file_read opens the dataset again by its full path.
+** Open reads metadata only: an eager handle every group's, a lazy one (opts.lazy) the weights
+** group's attributes and layer_names, the rest on first access (resolve_* below; the same code
+** either way, so the checks and messages are the same). A weight that is a plain dataset is
+** described from its mapped object header (fast_weight, wk__h5_fast_dataset) without opening
+** it; any other goes through libhdf5 (wk__h5_walk, wk__h5_describe). wk_file_read of a
+** dataset with a zero-copy window is a table lookup; others open it again by its full path.
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +45,10 @@ typedef struct keras2 {
   ** (which costs ~40 us a dataset: the path walked again from the root, the dataset opened). */
   k2_window *windows;
   size_t window_cap, window_count;
+  /* Kept open for lazy resolution (closed by k2_close): the root group and the weights
+  ** group (== root for weights-only files), and the weights group's path prefix. */
+  hid_t root, wg;
+  const char *prefix;
 } keras2;
 
 #define CTX_SIZE WK_ERROR_MESSAGE_SIZE
@@ -104,6 +113,37 @@ static void note_window(wk_file *f, hid_t dset, const wk_tensor_info *info) {
     window_put((keras2 *)f->impl, info, off);
 }
 
+/*
+** The fast path of a weight: `leaf` (one path component) under the open group `parent`. When
+** it is a hard link to a plain dataset (wk__h5_fast_dataset), fills `info` from the mapped
+** object header and records its window: no object is opened. Returns 0 otherwise, with no
+** trace, and the caller takes the libhdf5 path (wk__h5_walk, wk__h5_describe), which makes
+** the same checks and gives the same messages as before. The link lookup is the one
+** wk__h5_walk starts with; a single component with no '/' and not "." cannot traverse
+** another link.
+*/
+static int fast_weight(wk_file *f, hid_t parent, const char *leaf, wk_tensor_info *info) {
+#if H5_VERSION_GE(1, 12, 0)
+  (void)f; (void)parent; (void)leaf; (void)info;
+  return 0; /* H5L_info2_t carries a token, not an address */
+#else
+  keras2 *k = (keras2 *)f->impl;
+  H5L_info_t li;
+  uint64_t window;
+  if (k->guard.bytes == NULL || leaf[0] == '\0' || strcmp(leaf, ".") == 0 || strchr(leaf, '/') != NULL)
+    return 0;
+  if (H5Lget_info(parent, leaf, &li, H5P_DEFAULT) < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return 0;
+  }
+  if (li.type != H5L_TYPE_HARD || !wk__h5_fast_dataset(&k->guard, (uint64_t)li.u.address, info, &window))
+    return 0;
+  if (window != UINT64_MAX && f->region != NULL) /* guard bytes == the region */
+    window_put(k, info, window);
+  return 1;
+#endif
+}
+
 /* }==================================================================== */
 
 /* {====================================================================
@@ -158,8 +198,10 @@ static wk_status read_group(wk_file *f, hid_t group, const char *prefix, const c
           break;
         }
       }
+      if (fast_weight(f, dir, slash + 1, info)) goto described;
       st = wk__h5_walk(dir, slash + 1, "dataset", wctx, &obj, err);
     } else {
+      if (slash == NULL && fast_weight(f, group, names[i], info)) goto described;
       st = wk__h5_walk(group, names[i], "dataset", wctx, &obj, err);
     }
     if (st != WK_OK) break;
@@ -172,6 +214,7 @@ static wk_status read_group(wk_file *f, hid_t group, const char *prefix, const c
     if (st == WK_OK) note_window(f, obj, info);
     H5Oclose(obj);
     if (st != WK_OK) break;
+  described:
     info->name = names[i];
     info->layer = label;
     info->path = wk__arena_join(&f->arena, prefix, "/", names[i]);
@@ -235,23 +278,105 @@ static wk_status not_keras2(wk_file *f, hid_t root, hid_t wg, int descended, wk_
                        f->name, descended ? " on model_weights" : "");
 }
 
-/* Everything after H5Fopen: the layout walk. The lock is held. */
-static wk_status read_layout(wk_file *f, hid_t fid, wk_error *err) {
+/* {====================================================================
+** Resolution (eager: all at open; lazy: on first access, see wk_file.h)
+** ===================================================================== */
+
+/* Layer `i`: its group, weight_names and datasets. The lock is held. */
+static wk_status resolve_layer_locked(wk_file *f, size_t i, wk_error *err) {
+  keras2 *k = (keras2 *)f->impl;
   char ctx[CTX_SIZE];
-  hid_t root = -1, wg = -1, top = -1;
+  const char *name = f->layers[i].name, *lprefix;
+  hid_t lg;
+  wk_status st;
+  layer_ctx(ctx, f, name);
+  st = wk__h5_walk(k->wg, name, "group", ctx, &lg, err);
+  if (st != WK_OK) return st;
+  if (H5Iget_type(lg) != H5I_GROUP) {
+    H5Oclose(lg);
+    return wk__error_set(err, WK_EFORMAT, "%s: not a group", ctx);
+  }
+  lprefix = wk__arena_join(&f->arena, k->prefix, "/", name);
+  st = lprefix == NULL ? wk__error_set(err, WK_ENOMEM, "%s: out of memory", ctx)
+                       : read_group(f, lg, lprefix, name, ctx, &f->budget, &f->layers[i], err);
+  H5Oclose(lg);
+  if (st == WK_OK && f->layer_ready != NULL) f->layer_ready[i] = 1;
+  return st;
+}
+
+static wk_status resolve_top_locked(wk_file *f, wk_error *err) {
+  keras2 *k = (keras2 *)f->impl;
+  char ctx[CTX_SIZE];
+  hid_t top = -1;
+  wk_status st;
+  layer_ctx(ctx, f, "top_level_model_weights");
+  st = child_group(k->wg, "top_level_model_weights", ctx, &top, err);
+  if (st != WK_OK) return st;
+  if (top >= 0) {
+    const char *tprefix = wk__arena_join(&f->arena, k->prefix, "/", "top_level_model_weights");
+    wk_layer_info *l = (wk_layer_info *)wk__arena_calloc(&f->arena, 1, sizeof *l);
+    if (tprefix == NULL || l == NULL)
+      st = wk__error_set(err, WK_ENOMEM, "%s: out of memory", ctx);
+    else
+      st = read_group(f, top, tprefix, "top_level_model_weights", ctx, &f->budget, l, err);
+    H5Oclose(top);
+    if (st != WK_OK) return st;
+    f->top_level = l;
+  }
+  f->top_ready = 1;
+  return WK_OK;
+}
+
+/* Optimizer state is never required: a problem becomes the handle's warning. */
+static void resolve_optimizer_locked(wk_file *f) {
+  wk_error opt_err;
+  if (read_optimizer(f, ((keras2 *)f->impl)->root, &f->budget, &opt_err) != WK_OK) {
+    f->optimizer = NULL;
+    f->warning = wk__arena_strdup(&f->arena, opt_err.message);
+  }
+  f->opt_ready = 1;
+}
+
+static wk_status k2_resolve_layer(wk_file *f, size_t i, wk_error *err) {
+  wk_status st;
+  wk__h5_lock();
+  st = resolve_layer_locked(f, i, err);
+  wk__h5_unlock();
+  return st;
+}
+
+static wk_status k2_resolve_top_level(wk_file *f, wk_error *err) {
+  wk_status st;
+  wk__h5_lock();
+  st = resolve_top_locked(f, err);
+  wk__h5_unlock();
+  return st;
+}
+
+static void k2_resolve_optimizer(wk_file *f) {
+  wk__h5_lock();
+  resolve_optimizer_locked(f);
+  wk__h5_unlock();
+}
+
+/* Everything after H5Fopen: the weights group and its attributes, then (eager handles) every
+** group's weights. The lock is held. */
+static wk_status read_layout(wk_file *f, hid_t fid, wk_error *err) {
+  keras2 *k = (keras2 *)f->impl;
+  char ctx[CTX_SIZE];
+  hid_t root = -1, wg = -1;
   char **lnames = NULL;
-  size_t nlayers = 0, i, budget = f->opts.max_tensors;
+  size_t nlayers = 0, i;
   int found, descended = 0;
   const char *prefix = "";
   wk_status st = WK_OK;
-  wk_error opt_err;
 
   if ((root = H5Gopen2(fid, "/", H5P_DEFAULT)) < 0) {
     st = wk__h5_error(err, WK_EFORMAT, "%s: cannot open the root group", f->name);
     goto done;
   }
   wg = root;
-  st = wk__h5_guard_object(&((keras2 *)f->impl)->guard, root, f->name, err);
+  st = wk__h5_guard_object(&k->guard, root, f->name, err);
   if (st != WK_OK) goto done;
   if (H5Aexists(root, "layer_names") <= 0 && wk__h5_link_kind(root, "model_weights") != 0) {
     st = child_group(root, "model_weights", f->name, &wg, err);
@@ -262,57 +387,39 @@ static wk_status read_layout(wk_file *f, hid_t fid, wk_error *err) {
   H5Eclear2(H5E_DEFAULT);
   f->format = descended ? "keras2-h5-model" : "keras2-h5";
   snprintf(ctx, sizeof ctx, "%s%s", f->name, descended ? ": model_weights" : "");
-  st = wk__h5_chunked_strings(&((keras2 *)f->impl)->guard, wg, "layer_names", &f->arena, f->opts.max_tensors,
+  st = wk__h5_chunked_strings(&k->guard, wg, "layer_names", &f->arena, f->opts.max_tensors,
                               f->opts.max_attribute_bytes, ctx, &lnames, &nlayers, &found, err);
   if (st != WK_OK) goto done;
   if (!found) { st = not_keras2(f, root, wg, descended, err); goto done; }
-  st = wk__h5_string(&((keras2 *)f->impl)->guard, wg, "keras_version", &f->arena, f->opts.max_attribute_bytes, ctx, &f->keras_version, err);
+  st = wk__h5_string(&k->guard, wg, "keras_version", &f->arena, f->opts.max_attribute_bytes, ctx, &f->keras_version, err);
   if (st == WK_OK)
-    st = wk__h5_string(&((keras2 *)f->impl)->guard, wg, "backend", &f->arena, f->opts.max_attribute_bytes, ctx, &f->backend, err);
+    st = wk__h5_string(&k->guard, wg, "backend", &f->arena, f->opts.max_attribute_bytes, ctx, &f->backend, err);
   if (st != WK_OK) goto done;
 
   if (nlayers > 0) {
     f->layers = (wk_layer_info *)wk__arena_calloc(&f->arena, nlayers, sizeof *f->layers);
     if (f->layers == NULL) { st = wk__error_set(err, WK_ENOMEM, "%s: out of memory", f->name); goto done; }
+    for (i = 0; i < nlayers; i++) f->layers[i].name = lnames[i];
+  }
+  k->root = root;
+  k->wg = wg;
+  k->prefix = prefix;
+  root = wg = -1; /* the handle's now */
+  if (f->opts.lazy) {
+    f->layer_count = nlayers;
+    if (nlayers > 0) {
+      f->layer_ready = (unsigned char *)wk__arena_calloc(&f->arena, nlayers, 1);
+      if (f->layer_ready == NULL) st = wk__error_set(err, WK_ENOMEM, "%s: out of memory", f->name);
+    }
+    goto done;
   }
   for (i = 0; i < nlayers; i++) {
-    hid_t lg;
-    const char *lprefix;
-    layer_ctx(ctx, f, lnames[i]);
-    st = wk__h5_walk(wg, lnames[i], "group", ctx, &lg, err);
-    if (st != WK_OK) goto done;
-    if (H5Iget_type(lg) != H5I_GROUP) {
-      H5Oclose(lg);
-      st = wk__error_set(err, WK_EFORMAT, "%s: not a group", ctx);
-      goto done;
-    }
-    lprefix = wk__arena_join(&f->arena, prefix, "/", lnames[i]);
-    st = lprefix == NULL ? wk__error_set(err, WK_ENOMEM, "%s: out of memory", ctx)
-                         : read_group(f, lg, lprefix, lnames[i], ctx, &budget, &f->layers[i], err);
-    H5Oclose(lg);
+    st = resolve_layer_locked(f, i, err);
     if (st != WK_OK) goto done;
     f->layer_count = i + 1;
   }
-
-  layer_ctx(ctx, f, "top_level_model_weights");
-  st = child_group(wg, "top_level_model_weights", ctx, &top, err);
-  if (st != WK_OK) goto done;
-  if (top >= 0) {
-    const char *tprefix = wk__arena_join(&f->arena, prefix, "/", "top_level_model_weights");
-    f->top_level = (wk_layer_info *)wk__arena_calloc(&f->arena, 1, sizeof *f->top_level);
-    if (tprefix == NULL || f->top_level == NULL)
-      st = wk__error_set(err, WK_ENOMEM, "%s: out of memory", ctx);
-    else
-      st = read_group(f, top, tprefix, "top_level_model_weights", ctx, &budget, f->top_level, err);
-    H5Oclose(top);
-    if (st != WK_OK) goto done;
-  }
-
-  /* Optimizer state is never required: a problem becomes the handle's warning. */
-  if (read_optimizer(f, root, &budget, &opt_err) != WK_OK) {
-    f->optimizer = NULL;
-    f->warning = wk__arena_strdup(&f->arena, opt_err.message);
-  }
+  st = resolve_top_locked(f, err);
+  if (st == WK_OK) resolve_optimizer_locked(f);
 done:
   if (wg >= 0 && wg != root) H5Oclose(wg);
   if (root >= 0) H5Gclose(root);
@@ -335,6 +442,8 @@ done:
 typedef struct visit_state {
   wk_file *f;
   char **paths;
+  wk_tensor_info *infos; /* described in the walk (fast path) when infos[i].layout != NULL */
+  uint64_t *windows;     /* their zero-copy offsets, UINT64_MAX for none */
   size_t count, cap, links, max, max_links;
   char *prefix;      /* current group path, '/'-separated, no leading '/' */
   size_t prefix_len, prefix_cap;
@@ -374,8 +483,23 @@ static herr_t link_cb(hid_t group, const char *name, const H5L_info_t *li, void 
   H5O_info_t oi;
   size_t len = strlen(name), old = v->prefix_len, need;
   int dup;
+  wk_tensor_info fast;
+  uint64_t window = UINT64_MAX;
+  const wk__h5_guard *g = &((keras2 *)v->f->impl)->guard;
   if (++v->links > v->max_links) { v->st = WK_ELIMIT; return -1; }
   if (li->type != H5L_TYPE_HARD) return 0; /* soft, external, user-defined: never followed */
+  memset(&fast, 0, sizeof fast); /* layout NULL: not described */
+#if !H5_VERSION_GE(1, 12, 0)
+  /* The object's kind straight from its mapped header when it is plain (a dataset described
+  ** on the way, or a group); else libhdf5 loads the header to tell. */
+  if (wk__h5_fast_dataset(g, (uint64_t)li->u.address, &fast, &window)) {
+    oi.type = H5O_TYPE_DATASET;
+    oi.addr = li->u.address;
+  } else if (wk__h5_fast_is_group(g, (uint64_t)li->u.address)) {
+    oi.type = H5O_TYPE_GROUP;
+    oi.addr = li->u.address;
+  } else
+#endif
   if (H5Oget_info_by_name2(group, name, &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0) { v->st = WK_EFORMAT; return -1; }
   if (oi.type != H5O_TYPE_DATASET && oi.type != H5O_TYPE_GROUP) return 0;
   dup = seen_add(v, (uint64_t)oi.addr);
@@ -398,12 +522,22 @@ static herr_t link_cb(hid_t group, const char *name, const H5L_info_t *li, void 
     if (v->count == v->cap) {
       size_t cap = v->cap ? v->cap * 2 : 64;
       char **grown = (char **)realloc(v->paths, cap * sizeof *grown);
+      wk_tensor_info *ginfos;
+      uint64_t *gwin;
       if (grown == NULL) { v->st = WK_ENOMEM; return -1; }
       v->paths = grown;
+      ginfos = (wk_tensor_info *)realloc(v->infos, cap * sizeof *ginfos);
+      if (ginfos == NULL) { v->st = WK_ENOMEM; return -1; }
+      v->infos = ginfos;
+      gwin = (uint64_t *)realloc(v->windows, cap * sizeof *gwin);
+      if (gwin == NULL) { v->st = WK_ENOMEM; return -1; }
+      v->windows = gwin;
       v->cap = cap;
     }
     p = wk__arena_strdup(&v->f->arena, v->prefix);
     if (p == NULL) { v->st = WK_ENOMEM; return -1; }
+    v->infos[v->count] = fast; /* layout NULL: not described yet */
+    v->windows[v->count] = window;
     v->paths[v->count++] = p;
   } else {
     hid_t sub;
@@ -458,6 +592,12 @@ static wk_status k2_list_tensors(wk_file *f, wk_error *err) {
   for (i = 0; i < v.count && st == WK_OK; i++) {
     char ctx[CTX_SIZE];
     hid_t d;
+    if (v.infos[i].layout != NULL) { /* described from its mapped header in the walk */
+      infos[i] = v.infos[i];
+      infos[i].path = v.paths[i];
+      if (v.windows[i] != UINT64_MAX && f->region != NULL) window_put(k, &infos[i], v.windows[i]);
+      continue;
+    }
     snprintf(ctx, sizeof ctx, "%s: dataset \"%s\"", f->name, v.paths[i]);
     d = H5Dopen2(k->fid, v.paths[i], H5P_DEFAULT);
     if (d < 0) {
@@ -476,6 +616,8 @@ done:
   if (root >= 0) H5Gclose(root);
   wk__h5_unlock();
   free(v.paths);
+  free(v.infos);
+  free(v.windows);
   free(v.prefix);
   free(v.seen);
   return st;
@@ -522,6 +664,8 @@ static void k2_close(wk_file *f) {
   if (k == NULL) return;
   if (k->fid >= 0) {
     wk__h5_lock();
+    if (k->wg >= 0 && k->wg != k->root) H5Oclose(k->wg);
+    if (k->root >= 0) H5Gclose(k->root);
     H5Fclose(k->fid);
     wk__h5_unlock();
   }
@@ -530,7 +674,8 @@ static void k2_close(wk_file *f) {
   f->impl = NULL;
 }
 
-static const wk__file_ops keras2_ops = {k2_list_tensors, k2_read, k2_string_attribute, k2_close};
+static const wk__file_ops keras2_ops = {k2_list_tensors, k2_resolve_layer, k2_resolve_top_level,
+                                        k2_resolve_optimizer, k2_read, k2_string_attribute, k2_close};
 
 /* }==================================================================== */
 
@@ -541,7 +686,7 @@ static const wk__file_ops keras2_ops = {k2_list_tensors, k2_read, k2_string_attr
 static wk_status attach(wk_file *f, keras2 **out, wk_error *err) {
   keras2 *k = (keras2 *)calloc(1, sizeof *k);
   if (k == NULL) return wk__error_set(err, WK_ENOMEM, "%s: out of memory", f->name);
-  k->fid = -1;
+  k->fid = k->root = k->wg = -1;
   f->impl = k;
   f->ops = &keras2_ops;
   *out = k;

@@ -3,11 +3,17 @@ weightkit.file — weights files without a model: the object `wk.open` returns.
 
   local file, msg, code = wk.open(path [, options])   -- Lua io convention: nil, message, code on failure
   local file = wk.load_file(path [, options])          -- the raising twin (error: the same message)
-      options: {no_mmap = true, max_tensors = n, max_attribute_bytes = n, max_expand_ratio = n}
+      options: {no_mmap = true, lazy = false, max_tensors = n, max_attribute_bytes = n, max_expand_ratio = n}
       code: "EIO" (cannot open), "EFORMAT" (not a Keras 1/2 HDF5 weights file, corrupt), "ELIMIT", ...
+      The open is lazy unless lazy = false: it reads the weights group's attributes (layer_names,
+      keras_version, backend) and nothing per layer; a layer's weight_names and its datasets'
+      descriptions are read by the first call that needs them (layers(), get(), tensors(),
+      top_level_weights) and cached. A corrupt layer group therefore fails there, raising
+      "weightkit: <message>" (the message wk.open returns with lazy = false).
 
   file.name, file.format ("keras2-h5" | "keras2-h5-model"), file.keras_version, file.backend (nil when
       the weights group has no such attribute: Keras 1), file.warning (nil or a text)
+  file:layer_names() -> { "dense_1", ... }     layer_names order; resolves nothing
   file:layers()   -> { {name = "dense_1", weights = { W, ... }}, ... }   layer_names order, weightless too
   file:tensors()  -> { D, ... }                 every dataset in the file, optimizer weights included
   file.top_level_weights  -> { W, ... } or nil  the `top_level_model_weights` group
@@ -40,7 +46,7 @@ local M = {}
 local File = {}
 File.__name = "weightkit.File"
 
-local FIELDS = { top_level_weights = true, optimizer_weights = true }
+local FIELDS = { top_level_weights = true, optimizer_weights = true, warning = true }
 
 -- A metatable for entries whose tensor is read by read(entry) on first access.
 local function lazy(read)
@@ -68,6 +74,14 @@ function File.__index(self, key)
   if method ~= nil then return method end
   if FIELDS[key] then
     local h = rawget(self, "_handle")
+    if key == "warning" then -- a lazy handle resolves optimizer_weights for it; cached apart
+      local w = rawget(self, "_warning")
+      if w == nil then
+        w = h:warning() or false
+        rawset(self, "_warning", w)
+      end
+      return w or nil
+    end
     local raw
     if key == "top_level_weights" then raw = h:top_level() else raw = h:optimizer() end
     local value = raw and lazy_weights(raw.weights, self._meta[key]) or false
@@ -106,6 +120,10 @@ function File:layers()
   return layers
 end
 
+function File:layer_names()
+  return self._handle:layer_names()
+end
+
 function File:tensors()
   local list = self._handle:tensors()
   local meta = self._meta.dataset
@@ -125,8 +143,8 @@ function File:get(layer, weight)
   if math.type(layer) == "integer" then
     li = layer
   else
-    for i, l in ipairs(h:layers()) do
-      if l.name == layer then li = i; break end
+    for i, name in ipairs(h:layer_names()) do
+      if name == layer then li = i; break end
     end
   end
   local l = li and h:layer(li)
@@ -146,7 +164,12 @@ function File:attribute(object_path, name)
 end
 
 function M.open(path, options)
-  local h, msg, code = core.open(path, options)
+  local opts = options
+  if options == nil or type(options) == "table" then
+    opts = { lazy = true }
+    for k, v in pairs(options or {}) do opts[k] = v end
+  end
+  local h, msg, code = core.open(path, opts)
   if not h then return nil, msg, code end
   local self = {
     _handle = h,
@@ -154,7 +177,6 @@ function M.open(path, options)
     format = h:format(),
     keras_version = h:keras_version(),
     backend = h:backend(),
-    warning = h:warning(),
   }
   self._meta = {
     layer = lazy(function(w) return h:read_weight(w.layer_index, w.index) end),

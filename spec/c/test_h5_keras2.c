@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "weightkit.h"
+#include "wk_file.h" /* white box: what a lazy open left unresolved */
 #include "wk_test.h"
 
 #define MAXF 12
@@ -161,6 +162,99 @@ static int check_weight(wk_file *f, const rec *r, const wk_tensor_info *info, in
 
 static int total_zero_copies;
 
+/* {====================================================================
+** Lazy handles (wk_open_options.lazy) against eager ones
+** ===================================================================== */
+
+static int same_info(const wk_tensor_info *a, const wk_tensor_info *b) {
+  int k;
+  if (strcmp(a->path, b->path) || (a->name == NULL) != (b->name == NULL) || (a->layer == NULL) != (b->layer == NULL) ||
+      (a->name && strcmp(a->name, b->name)) || (a->layer && strcmp(a->layer, b->layer)) || a->dtype != b->dtype ||
+      strcmp(a->dtype_name, b->dtype_name) || a->rank != b->rank || a->numel != b->numel || a->nbytes != b->nbytes ||
+      strcmp(a->layout, b->layout) || a->filtered != b->filtered || a->big_endian != b->big_endian)
+    return 0;
+  for (k = 0; k < a->rank; k++)
+    if (a->shape[k] != b->shape[k]) return 0;
+  return 1;
+}
+
+static int same_layer(const wk_layer_info *a, const wk_layer_info *b) {
+  size_t j;
+  if (a == NULL || b == NULL) return a == b;
+  if (strcmp(a->name, b->name) || a->weight_count != b->weight_count) return 0;
+  for (j = 0; j < a->weight_count; j++)
+    if (!same_info(&a->weights[j], &b->weights[j])) return 0;
+  return 1;
+}
+
+/* Opens `path` lazily and resolves what an eager open resolves, in the same order: every
+** layer (wk_file_get_layer), then top_level_model_weights, then optimizer_weights. */
+static wk_status open_lazy_all(const char *path, wk_file **out, wk_error *e) {
+  wk_open_options o;
+  wk_file *f = NULL;
+  const wk_layer_info *l;
+  size_t i;
+  wk_status st;
+  memset(&o, 0, sizeof o);
+  o.lazy = 1;
+  *out = NULL;
+  st = wk_file_open(path, &o, &f, e);
+  if (st != WK_OK) return st;
+  for (i = 0; st == WK_OK && i < wk_file_layer_count(f); i++) st = wk_file_get_layer(f, i, &l, e);
+  if (st == WK_OK) st = wk_file_get_top_level_weights(f, &l, e);
+  if (st != WK_OK) {
+    wk_file_close(f);
+    return st;
+  }
+  (void)wk_file_warning(f);
+  *out = f;
+  return WK_OK;
+}
+
+/* A lazy handle of a real file: nothing resolved by the open; the layer names, then each
+** layer (by index, by name), the groups beside layer_names, the warning and the dataset walk
+** agree with the eager handle `f`. */
+static int lazy_agrees(const char *path, wk_file *f) {
+  wk_open_options o;
+  wk_file *g = NULL;
+  wk_error e;
+  size_t i, n1, n2;
+  const wk_tensor_info *a1, *a2;
+  const wk_layer_info *l;
+  int ok = 1;
+  memset(&o, 0, sizeof o);
+  o.lazy = 1;
+  if (wk_file_open(path, &o, &g, &e) != WK_OK) {
+    printf("# lazy open: %s\n", e.message);
+    return 0;
+  }
+  ok = wk_file_layer_count(g) == wk_file_layer_count(f) && strcmp(wk_file_format(g), wk_file_format(f)) == 0;
+  for (i = 0; ok && i < wk_file_layer_count(g); i++) {
+    ok = g->layer_ready != NULL && !g->layer_ready[i] && strcmp(wk_file_layer_name(g, i), wk_file_layer(f, i)->name) == 0;
+  }
+  ok = ok && wk_file_layer_name(g, wk_file_layer_count(g)) == NULL && !g->top_ready && !g->opt_ready;
+  /* the last layer first (by name), then all in order */
+  if (ok && wk_file_layer_count(g) > 0) {
+    size_t last = wk_file_layer_count(g) - 1;
+    l = wk_file_find_layer(g, wk_file_layer_name(g, last));
+    ok = l != NULL && same_layer(l, wk_file_find_layer(f, wk_file_layer_name(f, last)));
+  }
+  for (i = 0; ok && i < wk_file_layer_count(g); i++)
+    ok = wk_file_get_layer(g, i, &l, &e) == WK_OK && same_layer(l, wk_file_layer(f, i)) && l == wk_file_layer(g, i);
+  ok = ok && same_layer(wk_file_top_level_weights(g), wk_file_top_level_weights(f)) &&
+       same_layer(wk_file_optimizer_weights(g), wk_file_optimizer_weights(f)) &&
+       ((wk_file_warning(g) == NULL) == (wk_file_warning(f) == NULL)) &&
+       (wk_file_warning(g) == NULL || strcmp(wk_file_warning(g), wk_file_warning(f)) == 0);
+  if (ok && wk_file_tensors(f, &a1, &n1, &e) == WK_OK) {
+    ok = wk_file_tensors(g, &a2, &n2, &e) == WK_OK && n1 == n2;
+    for (i = 0; ok && i < n1; i++) ok = same_info(&a1[i], &a2[i]);
+  }
+  wk_file_close(g);
+  return ok;
+}
+
+/* }==================================================================== */
+
 static size_t check_file_block(size_t i) {
   const rec *h = &recs[i];
   const char *path = h->f[1], *name = base_name(path);
@@ -280,6 +374,8 @@ static size_t check_file_block(size_t i) {
     snprintf(what, sizeof what, "%s: every dataset listed (%zu)", name, nall);
     CHECK(ok_all && ti == nall, what);
   }
+  snprintf(what, sizeof what, "%s: a lazy handle resolves on first access and agrees", name);
+  CHECK(lazy_agrees(path, f), what);
   total_zero_copies += zc;
   wk_file_close(f);
   return end + 1;
@@ -446,11 +542,13 @@ static void test_limits(const char *fixtures) {
 
 /* ---- malformed corpus ---- */
 
-static int try_everything(const char *path, wk_error *e, int *opened) {
+static int lazy_mismatches;
+
+static int try_mode(const char *path, int lazy, wk_error *e, int *opened) {
   wk_file *f = NULL;
   const wk_tensor_info *all;
   size_t n, i;
-  wk_status st = wk_file_open(path, NULL, &f, e);
+  wk_status st = lazy ? open_lazy_all(path, &f, e) : wk_file_open(path, NULL, &f, e);
   *opened = st == WK_OK;
   if (st != WK_OK) return 0;
   st = read_all(f, NULL, 0, NULL, e);
@@ -463,6 +561,21 @@ static int try_everything(const char *path, wk_error *e, int *opened) {
   }
   wk_file_close(f);
   return st == WK_OK;
+}
+
+/* Eager, then lazy with every group resolved in order: the same outcome, code and message
+** (the lazy run's failure surfacing at first access instead of at open). */
+static int try_everything(const char *path, wk_error *e, int *opened) {
+  wk_error le;
+  int lopened, ok = try_mode(path, 0, e, opened), lok;
+  memset(&le, 0, sizeof le);
+  lok = try_mode(path, 1, &le, &lopened);
+  if (ok != lok || (!ok && (e->code != le.code || strcmp(e->message, le.message) != 0))) {
+    printf("# lazy differs on %s: eager \"%s\", lazy \"%s\"\n", path, ok ? "ok" : e->message,
+           lok ? "ok" : le.message);
+    lazy_mismatches++;
+  }
+  return ok;
 }
 
 static int clear_message(const wk_error *e, const char *path) {
@@ -675,6 +788,7 @@ int main(void) {
   test_limits(fixtures);
   test_threads(fixtures);
   test_malformed(fixtures, tmp);
+  CHECK(lazy_mismatches == 0, "malformed corpus: lazy handles fail exactly as eager ones, at first access");
   for (i = 0; i < nrecs; i++) {
     int k;
     for (k = 0; k < recs[i].n; k++) free(recs[i].f[k]);

@@ -2,7 +2,10 @@
 weightkit.cli.inspect — `weightkit inspect [--json] [--sha256] PATH`.
 
 Without --json: a readable summary of a weights file (layers in layer_names order, each weight's shape,
-dtype, size and storage; totals), from metadata only: no tensor byte is read.
+dtype, size and storage; totals), from metadata only: no tensor byte is read. The file is opened lazily
+(core.open with lazy = true): each layer is resolved once, as the output reaches it. Plain datasets are
+described from their mapped object headers (src/wk_h5_guard.c), in the layers and in the every-dataset
+walk behind `tensors` / "Datasets in file" alike (weightkit.h, wk_file_tensors).
 With --json: one JSON document (issue 3, point 5):
   {"format": "keras2-h5" | "keras2-h5-model", "keras_version": ... | null, "backend": ... | null,
    "layers": [{"name": ..., "weights": [{"name", "path", "shape", "dtype"[, "sha256"]}]}],
@@ -209,7 +212,9 @@ function M.run(argv)
     return 2
   end
 
-  local h, msg = core.open(path)
+  -- Lazy: the layers are resolved as the summary or the document reaches them (each once); a
+  -- corrupt one fails there with the message an eager open gives.
+  local h, msg = core.open(path, { lazy = true })
   if not h then
     if not msg:find(path, 1, true) then msg = path .. ": " .. msg end
     io.stderr:write("weightkit inspect: ", msg, "\n")
@@ -219,7 +224,7 @@ function M.run(argv)
   local name = h:name()
   h:close()
   if not ok then
-    text = tostring(text)
+    text = tostring(text):gsub("^weightkit: ", "")
     if not text:find(name, 1, true) then text = name .. ": " .. text end
     io.stderr:write("weightkit inspect: ", text, "\n")
     return 1
