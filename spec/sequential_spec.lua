@@ -180,3 +180,71 @@ describe("Sequential", function()
     assert.truthy(text:find("Total params: 21\n", 1, true))
   end)
 end)
+
+-- Sequential:add extends a chain in O(1) instead of mapping the whole graph again (sequential.lua
+-- header); whatever the path taken, the model must hold what tf.keras's full mapping gives.
+describe("Sequential: add without re-mapping the graph", function()
+  local Model = require "weightkit.model"
+
+  local function assert_fully_mapped(m)
+    local by_depth, keys = m:_graph_by_depth()
+    local nodes, full_by_depth, full_keys, layers = Model.map_graph_network(m.inputs, m.outputs)
+    assert.are.same(names(layers), names(m._layers))
+    for i = 1, #layers do assert.are.equal(layers[i], m._layers[i]) end
+    assert.are.same(full_keys, keys)
+    for _, d in ipairs(full_keys) do
+      assert.are.equal(#full_by_depth[d], #by_depth[d])
+      for j, n in ipairs(full_by_depth[d]) do assert.are.equal(n, by_depth[d][j]) end
+    end
+    for n in pairs(nodes) do assert.is_true(m._network_nodes[n]) end
+    for n in pairs(m._network_nodes) do assert.is_true(nodes[n]) end
+  end
+
+  it("adds, pops and forward passes in between", function()
+    local m = wk.Sequential{L.Dense{units = 3, input_shape = {2}}}
+    m:add(L.Dense{units = 4})
+    m:add(L.Activation{"relu"})
+    assert.are.same({"dense", "dense_1", "activation"}, names(m.layers))
+    assert_fully_mapped(m)
+    assert.are.same({false, 4}, m:compute_output_shape({false, 2}))
+    assert.are.same({5, 4}, m(wk.ones({5, 2})):shape())
+    m:add(L.Dense{units = 1})
+    assert.are.same({5, 1}, m(wk.ones({5, 2})):shape())
+    assert_fully_mapped(m)
+    m:pop()
+    m:add(L.Dense{units = 6})
+    assert.are.same({"dense", "dense_1", "activation", "dense_3"}, names(m.layers))
+    assert.are.same({false, 6}, m.outputs[1]:shape())
+    assert_fully_mapped(m)
+    assert.truthy(m:summary{print_fn = false}:find("Total params: 55\n", 1, true))
+  end)
+
+  it("a layer added twice: one entry, at its deepest use (full mapping)", function()
+    local a = L.Dense{units = 2, name = "a"}
+    local m = wk.Sequential{L.Input{shape = {2}}, a, L.Dense{units = 2, name = "b"}}
+    m:add(a)
+    assert.are.same({"a", "b"}, names(m.layers))
+    assert.are.same({"input_1", "a", "b"}, names(m._layers))
+    assert_fully_mapped(m)
+    m:add(L.Dense{units = 1, name = "c"})
+    assert.are.same({"a", "b", "c"}, names(m.layers))
+    assert_fully_mapped(m)
+    assert.are.same({3, 1}, m(wk.ones({3, 2})):shape())
+  end)
+
+  it("a nested Sequential and a deferred model built later", function()
+    local inner = wk.Sequential{L.Dense{units = 3, input_shape = {2}, name = "i1"},
+      L.Dense{units = 2, name = "i2"}}
+    local m = wk.Sequential{L.Input{shape = {2}}, inner, L.Dense{units = 1, name = "out"}}
+    assert.are.same({inner.name, "out"}, names(m.layers))
+    assert_fully_mapped(m)
+    local d = wk.Sequential{L.Dense{units = 3, name = "x1"}, L.Dense{units = 2, name = "x2"}}
+    d:build({false, 4})
+    d:add(L.Dense{units = 1, name = "x3"})
+    assert.are.same({"x1", "x2", "x3"}, names(d.layers))
+    assert_fully_mapped(d)
+    assert.has_error(function() d:add(L.Dense{units = 1, name = "x2"}) end,
+      'ValueError: All layers added to a Sequential model should have unique names. Name "x2" is ' ..
+      "already the name of a layer in this model. Update the `name` argument to pass a unique name.")
+  end)
+end)

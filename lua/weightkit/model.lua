@@ -77,14 +77,17 @@ local function node_of(t)
   return h.layer._inbound_nodes[h.node_index]
 end
 
--- Step 1: post-order list of nodes and the discovery index of every layer.
+-- Step 1: post-order list of nodes and the discovery index of every layer. Iterative (an explicit
+-- stack of {node, next input position}) so that a chain of any length needs no Lua call depth; the
+-- visiting order is that of the recursive description above.
 local function build_map(outputs)
   local finished, in_progress = {}, {}
   local ordered, layer_index, count = {}, {}, 0
-  local function visit(t)
+  local stack_node, stack_pos, top = {}, {}, 0
+  local function enter(t)
     local node = node_of(t)
-    local layer = node.layer
     if finished[node] then return end
+    local layer = node.layer
     if in_progress[node] then
       errors.value_error("The tensor " .. keras_tensor_repr(t) .. ' at layer "' .. layer.name ..
         '" is part of a cycle.')
@@ -94,14 +97,26 @@ local function build_map(outputs)
       count = count + 1
     end
     in_progress[node] = true
-    if not node.is_input then
-      for _, x in ipairs(node.inputs) do visit(x) end
-    end
-    finished[node] = true
-    in_progress[node] = nil
-    ordered[#ordered + 1] = node
+    top = top + 1
+    stack_node[top], stack_pos[top] = node, 1
   end
-  for _, t in ipairs(outputs) do visit(t) end
+  for _, t in ipairs(outputs) do
+    enter(t)
+    while top > 0 do
+      local node, i = stack_node[top], stack_pos[top]
+      local inputs = node.inputs
+      if not node.is_input and i <= #inputs then
+        stack_pos[top] = i + 1
+        enter(inputs[i])
+      else
+        finished[node] = true
+        in_progress[node] = nil
+        ordered[#ordered + 1] = node
+        stack_node[top], stack_pos[top] = nil, nil
+        top = top - 1
+      end
+    end
+  end
   return ordered, layer_index
 end
 
@@ -289,6 +304,7 @@ function Model:_init_graph_network(inputs, outputs)
   self._network_nodes = network_nodes
   self._nodes_by_depth = nodes_by_depth
   self._depth_keys = depth_keys
+  self._graph_stale = nil
   self._layers = layers              -- the tracked sublayers (base Layer's list)
   self:_refresh_layers()
 
@@ -296,6 +312,20 @@ function Model:_init_graph_network(inputs, outputs)
   for i, t in ipairs(flat_in) do in_shapes[i] = t:shape() end
   self.build_input_shape = is_keras_tensor(nested_in) and in_shapes[1] or in_shapes
   self.built = true
+end
+
+-- Nodes grouped by depth ({[depth] = {nodes}}) and the depths in decreasing order. Sequential:add extends
+-- its chain without mapping the whole graph again (that made building n layers O(n^2)): it sets
+-- self._graph_stale and drops these two, which are then mapped here once, when something needs them.
+-- Read them through this method, never as fields.
+function Model:_graph_by_depth()
+  if self._graph_stale then
+    local network_nodes, nodes_by_depth, depth_keys = map_graph_network(self.inputs, self.outputs)
+    self._network_nodes = network_nodes
+    self._nodes_by_depth, self._depth_keys = nodes_by_depth, depth_keys
+    self._graph_stale = nil
+  end
+  return self._nodes_by_depth, self._depth_keys
 end
 
 -- model.layers: a fresh list (Sequential hides its InputLayer).
@@ -405,8 +435,9 @@ end
 -- called with (one value, or a list) and returns the node's output(s), which `known` then maps from the
 -- node's output tensors.
 local function run_nodes(self, known, fn)
-  for _, d in ipairs(self._depth_keys) do
-    for _, node in ipairs(self._nodes_by_depth[d]) do
+  local nodes_by_depth, depth_keys = self:_graph_by_depth()
+  for _, d in ipairs(depth_keys) do
+    for _, node in ipairs(nodes_by_depth[d]) do
       if not node.is_input then
         local args
         if is_keras_tensor(node.call_inputs) then
@@ -546,13 +577,15 @@ function Model:summary(opts)
 
   local relevant = {}
   local sequential_like = self.class_name == "Sequential"
-  local graph_net = self._is_graph_network and self._nodes_by_depth
+  local nodes_by_depth, depth_keys
+  if self._is_graph_network then nodes_by_depth, depth_keys = self:_graph_by_depth() end
+  local graph_net = self._is_graph_network and nodes_by_depth
   if not sequential_like and not graph_net then sequential_like = true end
   if not sequential_like then
     sequential_like = true
     local in_model = {}
-    for _, d in ipairs(self._depth_keys) do
-      local v = self._nodes_by_depth[d]
+    for _, d in ipairs(depth_keys) do
+      local v = nodes_by_depth[d]
       if #v > 1 or (#v == 1 and #v[1].inputs > 1) then sequential_like = false; break end
       for _, n in ipairs(v) do in_model[n] = true end
     end
@@ -570,8 +603,8 @@ function Model:summary(opts)
     end
   end
   if graph_net then
-    for _, d in ipairs(self._depth_keys) do
-      for _, n in ipairs(self._nodes_by_depth[d]) do relevant[n] = true end
+    for _, d in ipairs(depth_keys) do
+      for _, n in ipairs(nodes_by_depth[d]) do relevant[n] = true end
     end
   end
 

@@ -29,13 +29,15 @@ function M.load(model, file, skip_mismatch, report)
   report, info = common.start("by_name", file, skip_mismatch, report)
 
   local index = {}
-  local with_weights = {}
+  local with_weights, legacy = {}, {}
   for _, layer in ipairs(model.layers) do
     if layer.name then
       index[layer.name] = index[layer.name] or {}
       table.insert(index[layer.name], layer)
     end
-    if #common.legacy_weights(layer) > 0 then with_weights[#with_weights + 1] = layer end
+    local weights = common.legacy_weights(layer)
+    legacy[layer] = weights
+    if #weights > 0 then with_weights[#with_weights + 1] = layer end
   end
 
   local plan = common.new_plan()
@@ -45,7 +47,7 @@ function M.load(model, file, skip_mismatch, report)
     for _, layer in ipairs(index[fl.name] or {}) do
       local n = pair.load{
         report = report, plan = plan, layer = layer, file_layer = fl, info = info, index = k,
-        skip_mismatch = skip_mismatch,
+        skip_mismatch = skip_mismatch, weights = legacy[layer],
         texts = {
           count_error = function(m, got) return messages.count(k, layer.name, m, got) end,
           shape_error = function(var, e, r) return messages.shape(k, layer.name, var.name, e, r) end,

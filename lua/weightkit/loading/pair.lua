@@ -8,7 +8,9 @@ weightkit.loading.pair — one (file layer, model layer) pair, the step both loa
        mismatch -> skip_mismatch ? warn + skip that weight only : raise
   4. the remaining (variable, value) pairs go into the plan (nothing is assigned here).
 
-M.load's `texts` supplies the errors of the mode: count_error(m, n), shape_error(var, expected, received).
+M.load's `args.weights` may carry the layer's legacy weights when the loader already listed them (each
+load lists every layer's weights once); `texts` supplies the errors of the mode: count_error(m, n),
+shape_error(var, expected, received).
 The skip warnings are the tf-keras by-name texts in both modes (messages.skip_count / skip_shape, with
 `index` = k, the 0-based index the loader reports for the pair).
 M.load returns the number of weights planned for this pair; M.load_top_level does the same for the
@@ -71,8 +73,9 @@ function M.load(args)
   })
   -- File weight names line up with the values unless a conversion changed their number.
   local names_line_up = #fl.weights == #values
-  return check_and_plan(report, args.plan, args.skip_mismatch, texts, common.legacy_weights(layer),
-    values, { file = fl.name, layer = layer.name },
+  local symbolic = args.weights or common.legacy_weights(layer)
+  return check_and_plan(report, args.plan, args.skip_mismatch, texts, symbolic, values,
+    { file = fl.name, layer = layer.name },
     function(i) return names_line_up and fl.weights[i].name or nil end)
 end
 

@@ -36,9 +36,13 @@ function M.load(model, file, skip_mismatch, report)
   local info
   report, info = common.start("topological", file, skip_mismatch, report)
 
-  local filtered_layers = {}
+  local filtered_layers, legacy = {}, {}
   for _, layer in ipairs(model.layers) do
-    if #common.legacy_weights(layer) > 0 then filtered_layers[#filtered_layers + 1] = layer end
+    local weights = common.legacy_weights(layer)
+    if #weights > 0 then
+      filtered_layers[#filtered_layers + 1] = layer
+      legacy[layer] = weights
+    end
   end
   local file_layers = {}
   for _, fl in ipairs(info.layers) do
@@ -55,7 +59,7 @@ function M.load(model, file, skip_mismatch, report)
     local k = i - 1
     local n = pair.load{
       report = report, plan = plan, layer = layer, file_layer = fl, info = info, index = k,
-      skip_mismatch = skip_mismatch,
+      skip_mismatch = skip_mismatch, weights = legacy[layer],
       texts = {
         count_error = function(m, got) return messages.topo_weight_count(k, layer.name, fl.name, m, got) end,
         shape_error = function(var, e, r) return messages.assign_shape(var.name, e, r) end,
