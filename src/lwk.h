@@ -45,6 +45,9 @@ wk_tensor *lwk_test_tensor(lua_State *L, int arg);
 int lwk_error(lua_State *L, const char *fmt, ...);
 /* Raises a core error as "weightkit: <message>". */
 int lwk_raise(lua_State *L, const wk_error *err);
+/* The short code Lua sees for a status ("EIO", "EFORMAT", ...; "OK"; "EUNKNOWN" for other
+** values): the third result of the Lua io-style failures (nil, message, code). */
+const char *lwk_status_code(wk_status st);
 #define lwk_check(L, call, errp) ((void)((call) == WK_OK || lwk_raise((L), (errp))))
 
 /* A dtype name at `arg` (or `def` when absent/nil; def < 0 makes it required). */

@@ -62,6 +62,20 @@ int lwk_raise(lua_State *L, const wk_error *err) {
   return lwk_error(L, "weightkit: %s", msg);
 }
 
+const char *lwk_status_code(wk_status st) {
+  switch (st) {
+    case WK_OK: return "OK";
+    case WK_ENOMEM: return "ENOMEM";
+    case WK_EINVAL: return "EINVAL";
+    case WK_ESHAPE: return "ESHAPE";
+    case WK_EDTYPE: return "EDTYPE";
+    case WK_ELIMIT: return "ELIMIT";
+    case WK_EIO: return "EIO";
+    case WK_EFORMAT: return "EFORMAT";
+  }
+  return "EUNKNOWN";
+}
+
 wk_dtype lwk_check_dtype(lua_State *L, int arg, int def) {
   const char *name;
   wk_dtype dt;

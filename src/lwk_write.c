@@ -24,20 +24,6 @@
 
 #include "lwk.h"
 
-static const char *status_code(wk_status st) {
-  switch (st) {
-    case WK_OK: return "OK";
-    case WK_ENOMEM: return "ENOMEM";
-    case WK_EINVAL: return "EINVAL";
-    case WK_ESHAPE: return "ESHAPE";
-    case WK_EDTYPE: return "EDTYPE";
-    case WK_ELIMIT: return "ELIMIT";
-    case WK_EIO: return "EIO";
-    case WK_EFORMAT: return "EFORMAT";
-  }
-  return "EUNKNOWN";
-}
-
 /* Pushes t[key] (raw). */
 static int rawfield(lua_State *L, int t, const char *key) {
   lua_pushstring(L, key);
@@ -160,7 +146,7 @@ static int l_save_keras2(lua_State *L) {
   if (wk_write_keras2(path, &spec, &err) != WK_OK) {
     luaL_pushfail(L);
     lua_pushstring(L, err.message[0] != '\0' ? err.message : wk_status_string(err.code));
-    lua_pushstring(L, status_code(err.code));
+    lua_pushstring(L, lwk_status_code(err.code));
     return 3;
   }
   lua_pushboolean(L, 1);
