@@ -34,16 +34,11 @@ local TYPES = {
 }
 local LIMIT = 64512
 
-local function sh(cmd)
-  local p = assert(io.popen(cmd))
-  local text = p:read("a")
-  local ok = p:close()
-  return text, ok
-end
+local shell = require "support.shell"
+local sh = shell.sh
 
-local tmpdir
-setup(function() tmpdir = sh("mktemp -d /tmp/wk_save_spec.XXXXXX"):gsub("%s+$", "") end)
-teardown(function() if tmpdir and #tmpdir > 10 then os.execute("rm -rf '" .. tmpdir .. "'") end end)
+local tmpdir = shell.temp_dir("wk_save_spec")
+teardown(function() shell.remove_dir(tmpdir) end)
 before_each(function() wk.backend.clear_session() end)
 
 local function tmp(name) return tmpdir .. "/" .. name end

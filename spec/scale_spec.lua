@@ -31,16 +31,11 @@ local LIMIT = 64512
 local PY = "/usr/bin/python3"
 local SAMPLE = "spec/support/keras_h5_sample.py"
 
-local function sh(cmd)
-  local p = assert(io.popen(cmd))
-  local text = p:read("a")
-  local ok = p:close()
-  return text, ok
-end
+local shell = require "support.shell"
+local sh = shell.sh
 
-local tmpdir
-setup(function() tmpdir = sh("mktemp -d /tmp/wk_scale_spec.XXXXXX"):gsub("%s+$", "") end)
-teardown(function() if tmpdir and #tmpdir > 10 then os.execute("rm -rf '" .. tmpdir .. "'") end end)
+local tmpdir = shell.temp_dir("wk_scale_spec")
+teardown(function() shell.remove_dir(tmpdir) end)
 
 local function unquote(s) return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end)) end
 
