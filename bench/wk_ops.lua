@@ -2,7 +2,8 @@
 The weightkit side of the benchmark: one operation per process, run as
   weightkit run bench/wk_ops.lua load|lazy|inspect|write FILE [OUT]
 
-  load     full load: wk.open, every tensor of every layer read and summed, close
+  load     full load: wk.open, every tensor of every layer read, summed and released (t:close(),
+           as h5py frees each array), close
   lazy     lazy open: wk.open (lazy: the weights group's attributes and layer_names only) and
            the layer names listed (timed); any tensor is then addressable by file:get(layer,
            weight), which resolves that layer's weight list on first use; no tensor byte read.
@@ -34,7 +35,11 @@ if op == "load" then
   local total, n = 0.0, 0
   for _, layer in ipairs(f:layers()) do
     for _, w in ipairs(layer.weights) do
-      total = total + w.tensor:sum()
+      -- Each tensor is released after its sum, as h5py frees each numpy array: the last
+      -- reference to a zero-copy window gives its mapped pages back (src/wk_mmap.c).
+      local t = w.tensor
+      total = total + t:sum()
+      t:close()
       n = n + 1
     end
   end

@@ -185,6 +185,22 @@ describe("file:layers()", function()
     assert.are.equal(before, file:get("dense", "dense/bias:0"):get(1))
   end)
 
+  it("drops a released tensor's pages without touching another tensor on the same bytes", function()
+    -- the recurrent kernel (128 x 512 float32) spans whole pages, which its release madvises away
+    local expected = facts(K280).weights.layers[1].weights[2]
+    local file <close> = assert(wk.open(K280))
+    local first = file:get("lstm", "lstm/lstm_cell/recurrent_kernel:0")
+    local second = file:get("lstm", "lstm/lstm_cell/recurrent_kernel:0")
+    assert.are.equal("external", second:storage())
+    assert.are.equal(expected.sha256, core.tensor_sha256(first))
+    first:close()
+    collectgarbage()
+    assert.are.equal(expected.sha256, core.tensor_sha256(second))
+    assert.is_true(close_to(second:sum(), expected.sum))
+    local third = file:get("lstm", "lstm/lstm_cell/recurrent_kernel:0")
+    assert.are.equal(expected.sha256, core.tensor_sha256(third))
+  end)
+
   it("reads owned copies with no_mmap", function()
     local file <close> = assert(wk.open(K280, {no_mmap = true}))
     local t = file:layers()[1].weights[1].tensor

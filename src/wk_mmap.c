@@ -2,6 +2,8 @@
 ** wk_mmap.c — refcounted read-only regions: whole-file mappings and wrapped caller memory.
 ** See wk_mmap.h for the ownership rules.
 */
+/* madvise and MADV_DONTNEED (POSIX only has posix_madvise, whose DONTNEED glibc ignores). */
+#define _DEFAULT_SOURCE 1
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,11 +89,46 @@ void wk__region_forget(wk__region *r) {
   free(r);
 }
 
-static void region_release_cb(void *ctx) { wk__region_release((wk__region *)ctx); }
+/* {====================================================================
+** Tensor windows
+**
+** Each zero-copy tensor's storage holds one window: its region reference plus the byte range it
+** covers. When the storage's last reference goes (the tensor and all its views released), the
+** page-aligned interior of that range is handed back with madvise(MADV_DONTNEED) before the region
+** reference is dropped, so a full load that releases each tensor after use keeps only the tensors
+** still held resident. Only for file mappings: they are PROT_READ and MAP_PRIVATE, so no page was
+** ever written and a dropped page re-faults from the page cache with the file's bytes (another
+** tensor on the same bytes, or the reader's header parsing, sees the same contents). Wrapped
+** caller memory is never advised. The pages at the two ends, shared with neighbouring data, stay.
+** madvise failing changes nothing but residency; its result is ignored.
+** ===================================================================== */
+
+typedef struct {
+  wk__region *region;
+  const unsigned char *data;
+  size_t nbytes;
+} region_window;
+
+static void window_release_cb(void *ctx) {
+  region_window *w = (region_window *)ctx;
+  wk__region *r = w->region;
+  if (r->mapped && w->nbytes > 0) {
+    long ps = sysconf(_SC_PAGESIZE);
+    if (ps > 0) {
+      uintptr_t page = (uintptr_t)ps;
+      uintptr_t lo = ((uintptr_t)w->data + page - 1) / page * page;
+      uintptr_t hi = ((uintptr_t)w->data + w->nbytes) / page * page;
+      if (hi > lo) (void)madvise((void *)lo, (size_t)(hi - lo), MADV_DONTNEED);
+    }
+  }
+  free(w);
+  wk__region_release(r);
+}
 
 wk_status wk__region_tensor(wk__region *r, uint64_t offset, wk_dtype dtype, int rank,
                             const int64_t *shape, size_t nbytes, wk_tensor **out, wk_error *err) {
   size_t esize = wk_dtype_size(dtype);
+  region_window *w;
   wk_status st;
   /* The window [offset, offset + nbytes) must lie inside the region; checked without
   ** overflow (offset <= size first, then nbytes <= size - offset). */
@@ -102,8 +139,18 @@ wk_status wk__region_tensor(wk__region *r, uint64_t offset, wk_dtype dtype, int 
   if (esize == 0 || ((uintptr_t)(r->data + offset)) % esize != 0)
     return wk__error_set(err, WK_EFORMAT, "data at offset %llu is not aligned for its dtype",
                          (unsigned long long)offset);
+  w = (region_window *)malloc(sizeof *w);
+  if (w == NULL) return wk__error_set(err, WK_ENOMEM, "out of memory");
+  w->region = r;
+  w->data = r->data + offset;
+  w->nbytes = nbytes;
   wk__region_retain(r);
-  st = wk_tensor_wrap(dtype, rank, shape, r->data + offset, nbytes, region_release_cb, r, out, err);
-  if (st != WK_OK) wk__region_release(r); /* wrap does not call release on failure */
+  st = wk_tensor_wrap(dtype, rank, shape, w->data, nbytes, window_release_cb, w, out, err);
+  if (st != WK_OK) { /* wrap does not call release on failure */
+    free(w);
+    wk__region_release(r);
+  }
   return st;
 }
+
+/* }==================================================================== */
