@@ -19,6 +19,7 @@
 **   layers() -> {{name=, weights={info, ...}}, ...}  layer(i) -> one of them or nil
 **   top_level() optimizer() -> the same shape, or nil when the file has no such group
 **   tensors() -> {info, ...}       every dataset, depth-first in name order
+**   tensor_totals() -> count, nbytes   the same walk, summed without building the tables
 **   info = {name=, path=, layer=, shape={...}, dtype=, numel=, nbytes=, layout=, filtered=,
 **           big_endian=, readable=}   (name/layer absent in tensors())
 **   read_weight(li, wi) read_top_level(i) read_optimizer(i) read_dataset(i) -> tensor   (1-based,
@@ -279,6 +280,21 @@ static int f_tensors(lua_State *L) {
   return 1;
 }
 
+/* tensor_totals() -> number of datasets, their total byte size (what inspect's count line needs,
+** without one table per dataset). */
+static int f_tensor_totals(lua_State *L) {
+  wk_file *f = check_file(L);
+  const wk_tensor_info *infos;
+  size_t i, n;
+  lua_Integer total = 0;
+  wk_error err;
+  lwk_check(L, wk_file_tensors(f, &infos, &n, &err), &err);
+  for (i = 0; i < n; i++) total += (lua_Integer)infos[i].nbytes;
+  lua_pushinteger(L, (lua_Integer)n);
+  lua_pushinteger(L, total);
+  return 2;
+}
+
 static int f_attribute(lua_State *L) {
   wk_file *f = check_file(L);
   const char *object_path = luaL_checkstring(L, 2);
@@ -378,7 +394,8 @@ static const luaL_Reg file_methods[] = {
   {"backend", f_backend}, {"warning", f_warning},
   {"layer_count", f_layer_count}, {"layer_names", f_layer_names}, {"layer", f_layer}, {"layers", f_layers},
   {"top_level", f_top_level},
-  {"optimizer", f_optimizer}, {"tensors", f_tensors}, {"attribute", f_attribute},
+  {"optimizer", f_optimizer}, {"tensors", f_tensors},
+  {"tensor_totals", f_tensor_totals}, {"attribute", f_attribute},
   {"read_weight", f_read_weight}, {"read_top_level", f_read_top_level},
   {"read_optimizer", f_read_optimizer}, {"read_dataset", f_read_dataset}, {"read", f_read},
   {NULL, NULL}

@@ -128,11 +128,35 @@ wk_status wk__h5_strings(const wk__h5_guard *g, hid_t obj, const char *name, wk_
   char **list = NULL;
   wk_status st = WK_OK;
   htri_t ex;
+  wk__h5_fixed_strings fx;
   *items = NULL;
   *count = 0;
   *found = 0;
-  st = wk__h5_guard_object(g, obj, ctx, err);
+  /* the guard's header check; a plain fixed-length list is read from the header it checked */
+  st = wk__h5_guard_fixed_strings(g, obj, name, ctx, &fx, err);
   if (st != WK_OK) return st;
+  if (fx.found) {
+    size_t total;
+    *found = 1;
+    if (fx.count == 0) return WK_OK; /* empty list */
+    if (fx.count > (uint64_t)max_items)
+      return wk__error_set(err, WK_ELIMIT, "%s: attribute \"%s\" has %lld items (limit %zu)", ctx, name,
+                           (long long)fx.count, max_items);
+    n = (size_t)fx.count;
+    if (fx.size > SIZE_MAX || !wk__mul_size(n, (size_t)fx.size, &total) || total > max_bytes)
+      return wk__error_set(err, WK_ELIMIT, "%s: attribute \"%s\": %zu strings of %llu bytes (limit %zu bytes)",
+                           ctx, name, n, (unsigned long long)fx.size, max_bytes);
+    list = (char **)wk__arena_calloc(arena, n, sizeof *list);
+    if (list == NULL) return wk__error_set(err, WK_ENOMEM, "%s: out of memory", ctx);
+    for (i = 0; i < n; i++) {
+      const char *p = (const char *)fx.data + i * (size_t)fx.size;
+      if ((list[i] = wk__arena_strndup(arena, p, fixed_len(p, (size_t)fx.size, (H5T_str_t)fx.pad))) == NULL)
+        return wk__error_set(err, WK_ENOMEM, "%s: out of memory", ctx);
+    }
+    *items = list;
+    *count = n;
+    return WK_OK;
+  }
   ex = H5Aexists(obj, name);
   if (ex < 0) return wk__h5_error(err, WK_EFORMAT, "%s: cannot look up attribute \"%s\"", ctx, name);
   if (ex == 0) return WK_OK;
@@ -309,13 +333,21 @@ wk_status wk__h5_walk(hid_t base, const char *rel, const char *what, const char 
   for (comp = buf; st == WK_OK; comp = slash + 1) {
     int kind;
     hid_t next;
+#if !H5_VERSION_GE(1, 12, 0)
+    H5L_info_t li;
+#endif
     slash = strchr(comp, '/');
     if (slash != NULL) *slash = '\0';
     if (comp[0] == '\0' || strcmp(comp, ".") == 0) {
       st = wk__error_set(err, WK_EFORMAT, "%s: path \"%s\" has an empty or \".\" component", ctx, rel);
       break;
     }
+#if !H5_VERSION_GE(1, 12, 0)
+    if (H5Lget_info(cur, comp, &li, H5P_DEFAULT) < 0) kind = 0;
+    else kind = li.type == H5L_TYPE_HARD ? 1 : -1;
+#else
     kind = wk__h5_link_kind(cur, comp);
+#endif
     if (kind == 0) {
       H5Eclear2(H5E_DEFAULT);
       st = wk__error_set(err, WK_EFORMAT, "%s: %s not found", ctx, what);
@@ -326,7 +358,13 @@ wk_status wk__h5_walk(hid_t base, const char *rel, const char *what, const char 
                          link_kind_name(cur, comp));
       break;
     }
+#if !H5_VERSION_GE(1, 12, 0)
+    /* The hard link just looked up names the object: open it at that address rather than
+    ** looking the name up a second time (H5Oopen would load the same header). */
+    next = H5Oopen_by_addr(cur, li.u.address);
+#else
     next = H5Oopen(cur, comp, H5P_DEFAULT);
+#endif
     if (next < 0) {
       st = wk__h5_error(err, WK_EFORMAT, "%s: cannot open %s", ctx, what);
       break;

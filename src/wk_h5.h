@@ -45,6 +45,18 @@ wk_status wk__h5_guard_init(hid_t fid, const unsigned char *bytes, size_t size, 
 ** every attribute message self-consistent): required before any H5A call on `obj`. */
 wk_status wk__h5_guard_object(const wk__h5_guard *g, hid_t obj, const char *ctx, wk_error *err);
 
+/* wk__h5_guard_object, and: when attribute `name` of `obj` is a plain 1-D fixed-length string
+** list (see wk_h5_guard.c), found = 1 and its raw items (count x size bytes inside the file
+** image, padding H5T_str_t `pad`); else found = 0 and the caller reads it through libhdf5. */
+typedef struct wk__h5_fixed_strings {
+  int found;
+  const unsigned char *data;
+  uint64_t count, size;
+  int pad;
+} wk__h5_fixed_strings;
+wk_status wk__h5_guard_fixed_strings(const wk__h5_guard *g, hid_t obj, const char *name, const char *ctx,
+                                     wk__h5_fixed_strings *out, wk_error *err);
+
 /* WK_OK when libhdf5 can read attribute `name` of `obj` safely (see wk_h5_guard.c); called
 ** only for variable-length string attributes. */
 wk_status wk__h5_guard_vlen_attr(const wk__h5_guard *g, hid_t obj, const char *name, const char *ctx,

@@ -303,6 +303,54 @@ wk_status wk__h5_guard_object(const wk__h5_guard *g, hid_t obj, const char *ctx,
   return walk_header(g, obj, check_all_attrs, NULL, ctx, err);
 }
 
+/* check_all_attrs, and meanwhile the attribute messages named ud->name. */
+typedef struct fixed_find {
+  const char *name;
+  int matches;
+  attr_view a;
+} fixed_find;
+
+static wk_status check_and_find(const wk__h5_guard *g, unsigned type, unsigned flags, const unsigned char *body,
+                                uint64_t size, void *ud, const char *ctx, wk_error *err) {
+  fixed_find *ff = (fixed_find *)ud;
+  attr_view a;
+  wk_status st = check_all_attrs(g, type, flags, body, size, NULL, ctx, err);
+  if (st != WK_OK || type != 0x0C) return st;
+  if (!attr_frame(g, body, size, &a)) return WK_OK; /* refused by check_all_attrs already */
+  if (strcmp((const char *)a.name, ff->name) == 0 && ff->matches++ == 0) ff->a = a;
+  return WK_OK;
+}
+
+/*
+** The plain fixed-length string lists read straight from the header: exactly one attribute
+** message of that name; datatype version 1, class string, padding NULLTERM / NULLPAD /
+** SPACEPAD, charset ASCII / UTF-8, no other bits, element size >= 1; dataspace simple of
+** rank 1 (v1, or v2 of type simple). attr_frame has checked that nelem x size bytes of data
+** lie inside the message: they are what H5Aread with the file type would copy. Anything else
+** (absent, scalar, vlen, other types or bits) is left to libhdf5.
+*/
+wk_status wk__h5_guard_fixed_strings(const wk__h5_guard *g, hid_t obj, const char *name, const char *ctx,
+                                     wk__h5_fixed_strings *out, wk_error *err) {
+  fixed_find ff;
+  wk_status st;
+  const attr_view *a = &ff.a;
+  memset(out, 0, sizeof *out);
+  ff.name = name;
+  ff.matches = 0;
+  st = walk_header(g, obj, check_and_find, &ff, ctx, err);
+  if (st != WK_OK || ff.matches != 1) return st;
+  if (a->dt[0] != 0x13 || (a->dt[1] & 0x0f) > 2 || (a->dt[1] >> 4) > 1 || a->dt[2] != 0 || a->dt[3] != 0)
+    return WK_OK;
+  if (a->ds[1] != 1 || (a->ds[0] == 2 && a->ds[3] != 1)) return WK_OK;
+  out->found = 1;
+  out->data = a->data;
+  out->count = a->nelem;
+  out->size = get_le(a->dt + 4, 4);
+  out->pad = a->dt[1] & 0x0f;
+  if (out->size == 0) out->found = 0;
+  return WK_OK;
+}
+
 wk_status wk__h5_guard_vlen_attr(const wk__h5_guard *g, hid_t obj, const char *name, const char *ctx,
                                  wk_error *err) {
   find_attr fa;

@@ -26,7 +26,9 @@ local M = {}
 M.USAGE = "usage: weightkit inspect [--json] [--sha256] PATH\n"
 
 local function shape_str(shape)
-  if #shape == 1 then return "(" .. shape[1] .. ",)" end
+  local n = #shape
+  if n == 1 then return "(" .. shape[1] .. ",)" end
+  if n == 2 then return "(" .. shape[1] .. ", " .. shape[2] .. ")" end
   return "(" .. table.concat(shape, ", ") .. ")"
 end
 
@@ -45,6 +47,7 @@ local function human_bytes(n)
 end
 
 local function storage_str(info)
+  if not info.filtered and not info.big_endian then return info.layout end
   local parts = { info.layout }
   if info.filtered then parts[#parts + 1] = "filtered" end
   if info.big_endian then parts[#parts + 1] = "big-endian" end
@@ -145,11 +148,19 @@ local function summary(h, with_sha)
       for c = 1, #r do widths[c] = math.max(widths[c], #r[c]) end
     end
   end
+  local pads = {} -- pads[n] = n spaces (memoized: most rows need the same few)
+  local function pad(n)
+    local p = pads[n]
+    if p == nil then p = string.rep(" ", n); pads[n] = p end
+    return p
+  end
   local function line(r)
-    local cells = {}
-    for c = 1, #r do
-      cells[c] = c < #r and r[c] .. string.rep(" ", widths[c] - #r[c]) or r[c]
+    local cells, n = {}, #r
+    for c = 1, n - 1 do
+      local v = r[c]
+      cells[c] = v .. pad(widths[c] - #v)
     end
+    cells[n] = r[n]
     return table.concat(cells, "  ")
   end
 
@@ -177,10 +188,8 @@ local function summary(h, with_sha)
   else
     add("Optimizer weights: none")
   end
-  local all = h:tensors()
-  local total = 0
-  for _, d in ipairs(all) do total = total + d.nbytes end
-  add(string.format("Datasets in file: %d, %s (%s bytes)", #all, human_bytes(total), thousands(total)))
+  local count, total = h:tensor_totals() -- the every-dataset walk, without a table per dataset
+  add(string.format("Datasets in file: %d, %s (%s bytes)", count, human_bytes(total), thousands(total)))
   add("")
   return table.concat(out, "\n")
 end
