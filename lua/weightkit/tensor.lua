@@ -120,12 +120,10 @@ local function float_formatter(values, dtype)
   end
 
   local pad_left, pad_right, precision, exp_size = 0, 0, 0, -1
-  local parts = {}
   if #finite > 0 and exp_format then
     local exp_len = 0
-    for i, x in ipairs(finite) do
+    for _, x in ipairs(finite) do
       local int, frac, e = scientific(x, dtype, PRECISION)
-      parts[i] = { int, frac, e }
       pad_left = math.max(pad_left, #int)
       precision = math.max(precision, #frac)
       exp_len = math.max(exp_len, math.max(2, #tostring(math.abs(e))))
@@ -133,9 +131,8 @@ local function float_formatter(values, dtype)
     exp_size = exp_len
     pad_right = exp_size + 2 + precision
   elseif #finite > 0 then
-    for i, x in ipairs(finite) do
+    for _, x in ipairs(finite) do
       local int, frac = positional(x, dtype, PRECISION, true)
-      parts[i] = { int, frac }
       pad_left = math.max(pad_left, #int)
       pad_right = math.max(pad_right, #frac)
     end
@@ -244,11 +241,11 @@ end
 local function format_array(t, sep, prefix, linewidth)
   local shape, dtype, rank = t:shape(), t:dtype(), t:rank()
   local summary = t:numel() > THRESHOLD
-  local values, dshape = nil, {}
+  local dshape = {}
   for axis = 1, rank do
     dshape[axis] = (summary and shape[axis] > 2 * EDGEITEMS) and 2 * EDGEITEMS or shape[axis]
   end
-  if summary then values = edge_values(t, rank, 1, {}) else values = flatten(t:totable(), {}) end
+  local values = summary and edge_values(t, rank, 1, {}) or flatten(t:totable(), {})
   local fmt = formatter(values, dtype, rank)
   local sep_r = sep:gsub("%s+$", "")
 

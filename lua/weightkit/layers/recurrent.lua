@@ -32,7 +32,6 @@ Not modelled: StackedRNNCells (a list of cells), constants, masking, forward com
 ]]
 local Layer = require "weightkit.layer"
 local U = require "weightkit.layers.utils"
-local backend = require "weightkit.backend"
 local errors = require "weightkit.errors"
 local naming = require "weightkit.naming"
 local initializers = require "weightkit.initializers"
