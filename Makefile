@@ -13,17 +13,17 @@ BUILD    ?= build
 PREFIX   ?= /usr/local
 LUA_VER  := 5.4
 
-PKGS     := lua$(LUA_VER) hdf5
+PKGS     := lua$(LUA_VER) hdf5 libzip
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LUA_LIBS   := $(shell pkg-config --libs lua$(LUA_VER) 2>/dev/null)
-HDF5_LIBS  := $(shell pkg-config --libs hdf5 2>/dev/null)
+DEP_LIBS  := $(shell pkg-config --libs hdf5 libzip 2>/dev/null)
 
 SANITIZE ?=
 CC       ?= cc
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS := -std=c99 -D_POSIX_C_SOURCE=200809L -fPIC $(WARN) $(CFLAGS) $(SANITIZE) $(PKG_CFLAGS) -Isrc
-LDLIBS   := $(HDF5_LIBS) -lm
+LDLIBS   := $(DEP_LIBS) -lm
 
 CORE_SRC := $(sort $(wildcard src/wk_*.c))
 BIND_SRC := src/lweightkit.c $(sort $(wildcard src/lwk_*.c))
