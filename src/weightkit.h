@@ -6,9 +6,10 @@
 ** luaopen_weightkit_core (declared at the bottom) and gets the same core behind the Lua API.
 **
 ** Formats supported by this version of the core (reading): Keras 1/2 HDF5 weights files and
-** Keras 1/2/3 legacy full-model HDF5 files (wk_file_open, section "Files"). Tensors also live
-** in memory without any file.
-** Writing: Keras 2 HDF5 weights files (wk_write_keras2, section "Writing").
+** Keras 1/2/3 legacy full-model HDF5 files, Keras 3 .weights.h5 files and .keras archives
+** (wk_file_open, section "Files"). Tensors also live in memory without any file.
+** Writing: Keras 2 HDF5 weights files (wk_write_keras2), Keras 3 .weights.h5 files
+** (wk_write_keras3) and zip archives for .keras files (wk_write_keras_zip), section "Writing".
 **
 ** ERROR MODEL
 **   Every fallible function returns a wk_status; WK_OK (0) means success. On failure it also
@@ -295,8 +296,25 @@ struct lua_State;
 **   "keras2-h5-model"  full-model HDF5 (Keras 1.2 .. 3 model.save('x.h5')): the root has no
 **                      `layer_names` attribute and holds a `model_weights` group (Keras's own
 **                      rule), whose layout is the one above.
-**   Any other HDF5 file (a Keras 3 .weights.h5 among them) fails with WK_EFORMAT and a message
-**   saying it is not a Keras 1/2 weights file.
+**   "keras3-weights-h5" Keras 3 save_weights('x.weights.h5') and the weights member of a .keras
+**                      archive (keras-formats.md §4.1): an HDF5 file without `layer_names` and
+**                      `model_weights` whose root holds a `vars` group, or a `layers` /
+**                      `_layer_checkpoint_dependencies` / `optimizer` group (wk_h5_keras3.c).
+**                      Every group named `vars` is one layer, named by its parent's path
+**                      ("layers/dense", "layers/lstm/cell", "" for the root `vars`), depth-first
+**                      in link-name order; its weights are its datasets, names "0", "1", ... in
+**                      numeric order (other dataset names after them, in name order); `path` is
+**                      the dataset path ("layers/dense/vars/0"). Group names are kept as stored
+**                      (tf.keras 2.15 on Windows wrote "layers\\dense": one group, a backslash in
+**                      its name). A 2-byte dataset with the string attribute dtype = "bfloat16"
+**                      is bfloat16. No top-level or optimizer lists (the `optimizer/vars` group
+**                      is the layer "optimizer"); keras_version / backend are NULL unless the
+**                      root carries them.
+**   "keras-zip"        a .keras archive (zip, wk_keras_zip.c): its layers and tensors are those
+**                      of the weights member (`model.weights.h5`; `variables.h5` of Keras 2.11),
+**                      opened from memory as above (no temporary file); the other members are
+**                      listed by wk_file_member and read by wk_file_read_member.
+**   Any other HDF5 file fails with WK_EFORMAT and a message saying it is not a Keras weights file.
 **
 ** LAYERS AND TENSORS
 **   wk_file_layer(f, i) follows `layer_names` (chunked `layer_names0`, `layer_names1`, ...
@@ -396,7 +414,7 @@ WK_API void wk_file_close(wk_file *f);
 
 /* The path or name the file was opened with. */
 WK_API const char *wk_file_name(const wk_file *f);
-/* "keras2-h5" or "keras2-h5-model" (static strings). */
+/* "keras2-h5", "keras2-h5-model", "keras3-weights-h5" or "keras-zip" (static strings). */
 WK_API const char *wk_file_format(const wk_file *f);
 /* The `keras_version` / `backend` attributes of the weights group (the root, or
 ** `model_weights` of a full model: what Keras reads when loading); NULL when absent (Keras 1
@@ -455,6 +473,26 @@ WK_API wk_status wk_file_read(wk_file *f, const wk_tensor_info *info, wk_tensor 
 ** the attribute is absent, else borrowed from the handle. WK_EFORMAT when it is not a string. */
 WK_API wk_status wk_file_string_attribute(wk_file *f, const char *object_path, const char *name,
                                           const char **out, wk_error *err);
+
+/* ---- archive members ("keras-zip"; every other format has none) ---- */
+
+/* One member of the archive's central directory, in directory order. */
+typedef struct wk_member_info {
+  const char *name;         /* as stored (a backslash is kept; lookups treat it as '/') */
+  uint64_t size;            /* uncompressed bytes, as declared */
+  uint64_t compressed_size; /* stored bytes */
+  int method;               /* 0 stored, 8 deflated (others are refused at open) */
+} wk_member_info;
+
+WK_API size_t wk_file_member_count(const wk_file *f);
+/* Member `index`; NULL when out of range. Borrowed from the handle. */
+WK_API const wk_member_info *wk_file_member(const wk_file *f, size_t index);
+/* The bytes of the member named `name` ('\\' and '/' alike): *data (NUL-terminated after *size
+** bytes) is borrowed from the handle, read once and cached. WK_EINVAL when there is no such
+** member, WK_ELIMIT above max_attribute_bytes (it is meant for metadata.json / config.json;
+** the weights member is read through the layers), WK_EFORMAT when its CRC or size is wrong. */
+WK_API wk_status wk_file_read_member(wk_file *f, const char *name, const void **data,
+                                     size_t *size, wk_error *err);
 
 /* ---- checksums (inspect --sha256) ---- */
 
@@ -568,6 +606,58 @@ typedef struct wk_write_spec {
 
 /* Writes the Keras 2 weights file described by `spec` at `path` (see above). */
 WK_API wk_status wk_write_keras2(const char *path, const wk_write_spec *spec, wk_error *err);
+
+/*
+** wk_write_keras3 writes a Keras 3 weights file (save_weights('x.weights.h5'), the
+** model.weights.h5 member of a .keras archive; keras-formats.md §4.1) from objects:
+**
+**   /<path>/vars/             one group per object, in the given order (intermediate groups
+**                             created as needed; path "" is the root `vars`); attribute `name`
+**                             (scalar variable-length UTF-8 string, as h5py writes a Python str)
+**                             when the object's name is not NULL; empty groups are kept
+**   /<path>/vars/<i>          dataset "0", "1", ... per tensor, the tensor's dtype little-endian
+**                             (as wk_write_keras2; rank 0 a scalar dataspace); bfloat16 as a
+**                             2-byte opaque type with dataset attribute dtype = "bfloat16"
+**                             (variable-length UTF-8), as Keras 3 stores ml_dtypes.bfloat16
+**
+** No root attributes. Duplicate paths, empty or "." path components and a path component
+** "vars" fail with WK_EINVAL. The file is saved atomically as wk_write_keras2 (ATOMIC SAVE
+** above); wk_write_keras3_memory builds the same file in memory (for a .keras archive).
+*/
+typedef struct wk_write_object {
+  const char *path;                /* "layers/dense", "layers/lstm/cell", "" for the model */
+  const char *name;                /* the `name` attribute of its vars group; NULL: none */
+  const wk_tensor *const *tensors; /* borrowed; count entries (NULL when 0) */
+  size_t count;
+} wk_write_object;
+
+WK_API wk_status wk_write_keras3(const char *path, const wk_write_object *objects, size_t count,
+                                 int overwrite, wk_error *err);
+/* The same file as bytes: *data is malloc'd and the caller's (free it with wk_free). */
+WK_API wk_status wk_write_keras3_memory(const wk_write_object *objects, size_t count,
+                                        void **data, size_t *size, wk_error *err);
+
+/*
+** wk_write_keras_zip writes a zip archive (a .keras file: metadata.json, config.json,
+** model.weights.h5, in that order) atomically (ATOMIC SAVE above). Members are written in the
+** given order, stored unless `deflate`, with no data descriptors; ZIP64 records only when a size
+** or offset needs them (as Python's zipfile). A member's time is `mtime` (seconds since the
+** epoch, UTC); 0 means 1980-01-01 00:00:00, zip's earliest date (what Keras gives its JSON
+** members). Names must be relative, without empty, "." or ".." components and without '\\'.
+*/
+typedef struct wk_zip_member {
+  const char *name;
+  const void *data; /* borrowed; size bytes */
+  size_t size;
+  int deflate;      /* nonzero: compress with deflate */
+  int64_t mtime;
+} wk_zip_member;
+
+WK_API wk_status wk_write_keras_zip(const char *path, const wk_zip_member *members, size_t count,
+                                    int overwrite, wk_error *err);
+
+/* Frees memory the core handed to the caller (wk_write_keras3_memory). NULL is a no-op. */
+WK_API void wk_free(void *p);
 
 /* }==================================================================== */
 
