@@ -49,3 +49,48 @@ describe("weightkit.json", function()
     assert.has_error(function() json.encode(print) end, "weightkit.json: cannot encode a function")
   end)
 end)
+
+describe("weightkit.json.decode", function()
+  local json = require "weightkit.json"
+
+  it("keeps key order, nulls, integers and empty containers apart", function()
+    local v = json.decode('{"b": 1, "a": [1, 2.5, {"z": null, "y": []}], "e": {}, "n": -3e2}')
+    assert.are.same({ "b", "a", "e", "n" }, json.keys(v))
+    assert.are.equal("integer", math.type(v.b))
+    assert.are.equal("float", math.type(v.n))
+    assert.are.equal(json.null, v.a[3].z)
+    assert.are.equal('{"b":1,"a":[1,2.5,{"z":null,"y":[]}],"e":{},"n":-300.0}', json.encode(v))
+  end)
+
+  it("decodes escapes, surrogate pairs and Python's NaN/Infinity", function()
+    local v = json.decode('["\\u00e9\\ud83d\\ude00\\n", NaN, -Infinity, "\\udcff"]')
+    assert.are.equal("é😀\n", v[1])
+    assert.is_true(v[2] ~= v[2])
+    assert.are.equal(-math.huge, v[3])
+    assert.are.equal("\255", v[4])
+  end)
+
+  it("a repeated key keeps its last value, listed once", function()
+    local v = json.decode('{"a": 1, "b": 2, "a": 3}')
+    assert.are.equal(3, v.a)
+    assert.are.same({ "a", "b" }, json.keys(v))
+  end)
+
+  it("names the source and the byte of every error", function()
+    local cases = {
+      { '{"a": [1,', "unexpected end at byte 10" },
+      { '{"a" 1}', "expected ':' at byte 6" },
+      { '[1 2]', "expected ',' or ']' at byte 4" },
+      { '"abc', "unterminated string at byte 1" },
+      { '"a\tb"', "control character in a string at byte 3" },
+      { '{} x', "trailing characters at byte 4" },
+      { '"\\x"', "bad escape at byte 2" },
+      { string.rep("[", 600), "nested deeper than 512 levels" },
+    }
+    for _, c in ipairs(cases) do
+      local ok, err = pcall(json.decode, c[1], "config.json")
+      assert.is_false(ok)
+      assert.truthy(err:find("config.json: invalid JSON: " .. c[2], 1, true), err)
+    end
+  end)
+end)

@@ -1,8 +1,10 @@
 --[[
-weightkit.json — a small JSON encoder (no external modules).
+weightkit.json — a small JSON encoder and decoder (no external modules).
 
   json.encode(value [, {indent = n}]) -> text      compact by default; indent > 0 pretty-prints
                                                    (arrays of numbers stay on one line)
+  json.decode(text [, name]) -> value              raises "<name>: invalid JSON: <what> at byte N"
+  json.keys(object) -> {key, ...}                  a decoded object's keys in document order
   json.null                                        encodes as null
   json.object{ {key, value}, ... }                 an object whose keys keep the given order
   json.array(t)                                    marks t as an array (an empty table already is one)
@@ -10,7 +12,15 @@ weightkit.json — a small JSON encoder (no external modules).
 Values: nil/json.null -> null, booleans, numbers (integers exactly; floats with 17 significant digits,
 NaN and infinities raise), strings, tables. A plain table with only keys 1..n (or none) is an array; a
 plain table with string keys is an object with its keys sorted (deterministic output). Mixed or other
-keys raise.
+keys raise. A table whose metatable has `__order` (a list of keys; every decoded object has one) is
+an object written in that order (keys missing from the list follow, sorted).
+
+DECODING. Objects become plain tables with a metatable {__order = keys in document order} (a repeated
+key keeps its last value, as Python's json does); arrays become json.array tables; null becomes
+json.null (so array holes and absent keys stay apart). Integers stay integers (math.tointeger), other
+numbers are floats; NaN, Infinity and -Infinity are accepted (Python writes them). \uXXXX escapes
+become UTF-8 (surrogate pairs joined; a lone \udcXX, surrogateescape, is the raw byte XX). Nesting
+deeper than 512 levels is refused (configs are shallow; a hostile file must not exhaust the C stack).
 
 STRINGS. Names in weight files can hold any bytes. `"` and `\` are escaped, control characters
 U+0000..U+001F and U+007F become \uXXXX (\n, \t, \r, \b, \f short forms), valid UTF-8 passes through
@@ -97,6 +107,7 @@ local function kind(t)
   local mt = getmetatable(t)
   if mt == OBJECT then return "object" end
   if mt == ARRAY then return "array" end
+  if mt and mt.__order then return "ordered_object" end
   local n = #t
   local count, strings = 0, true
   for k in pairs(t) do
@@ -145,6 +156,11 @@ local function encode(v, buf, depth, indent, seen)
   elseif k == "object" then
     list = v.pairs
     n = #list
+  elseif k == "ordered_object" then
+    keys = M.keys(v)
+    values = {}
+    n = #keys
+    for i, key in ipairs(keys) do values[i] = v[key] end
   else
     keys, values = {}, {}
     for key in pairs(v) do keys[#keys + 1] = key end
@@ -179,12 +195,148 @@ local function encode(v, buf, depth, indent, seen)
   seen[v] = nil
 end
 
+-- The keys of a table with an __order metatable: the listed ones present, then the others sorted.
+function M.keys(t)
+  local mt = getmetatable(t)
+  local keys, listed = {}, {}
+  for _, key in ipairs(mt and mt.__order or {}) do
+    if t[key] ~= nil and not listed[key] then
+      keys[#keys + 1] = key
+      listed[key] = true
+    end
+  end
+  local rest = {}
+  for key in pairs(t) do
+    if not listed[key] then rest[#rest + 1] = key end
+  end
+  table.sort(rest, function(a, b) return tostring(a) < tostring(b) end)
+  for _, key in ipairs(rest) do keys[#keys + 1] = key end
+  return keys
+end
+
 function M.encode(value, options)
   local indent = options and options.indent
   if indent ~= nil and indent <= 0 then indent = nil end
   local buf = {}
   encode(value, buf, 0, indent, {})
   return table.concat(buf)
+end
+
+--{=====================================================================================================
+-- Decoding
+--======================================================================================================
+
+local MAX_DEPTH = 512
+
+local function decode_error(state, what, pos)
+  error(string.format("%s: invalid JSON: %s at byte %d", state.name, what, pos), 0)
+end
+
+local function skip(s, i)
+  return s:find("[^ \t\r\n]", i) or #s + 1
+end
+
+local ESCAPES = { ['"'] = '"', ["\\"] = "\\", ["/"] = "/", b = "\b", f = "\f", n = "\n", r = "\r", t = "\t" }
+
+local function decode_string(state, i) -- s:sub(i, i) == '"'
+  local s, out, j = state.text, {}, i + 1
+  while true do
+    local k = s:find('["\\%c]', j)
+    if not k then decode_error(state, "unterminated string", i) end
+    out[#out + 1] = s:sub(j, k - 1)
+    local c = s:sub(k, k)
+    if c == '"' then return table.concat(out), k + 1 end
+    if c ~= "\\" then decode_error(state, "control character in a string", k) end
+    local e = s:sub(k + 1, k + 1)
+    if ESCAPES[e] then
+      out[#out + 1] = ESCAPES[e]
+      j = k + 2
+    elseif e == "u" then
+      local hex = s:sub(k + 2, k + 5)
+      if not hex:match("^%x%x%x%x$") then decode_error(state, "bad \\u escape", k) end
+      local cp = tonumber(hex, 16)
+      j = k + 6
+      if cp >= 0xD800 and cp <= 0xDBFF and s:sub(j, j + 1) == "\\u" then
+        local lo = tonumber(s:sub(j + 2, j + 5), 16)
+        if lo and lo >= 0xDC00 and lo <= 0xDFFF then
+          cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00)
+          j = j + 6
+        end
+      end
+      if cp >= 0xDC80 and cp <= 0xDCFF then out[#out + 1] = string.char(cp - 0xDC00)
+      else out[#out + 1] = utf8.char(cp) end
+    else
+      decode_error(state, "bad escape", k)
+    end
+  end
+end
+
+local decode_value
+
+local function decode_object(state, i, depth)
+  local s, obj, order = state.text, {}, {}
+  i = skip(s, i + 1)
+  if s:sub(i, i) == "}" then return setmetatable(obj, { __order = order }), i + 1 end
+  while true do
+    i = skip(s, i)
+    if s:sub(i, i) ~= '"' then decode_error(state, "expected a key", i) end
+    local key
+    key, i = decode_string(state, i)
+    i = skip(s, i)
+    if s:sub(i, i) ~= ":" then decode_error(state, "expected ':'", i) end
+    if obj[key] == nil then order[#order + 1] = key end
+    obj[key], i = decode_value(state, i + 1, depth + 1)
+    i = skip(s, i)
+    local d = s:sub(i, i)
+    if d == "}" then return setmetatable(obj, { __order = order }), i + 1 end
+    if d ~= "," then decode_error(state, "expected ',' or '}'", i) end
+    i = i + 1
+  end
+end
+
+local function decode_array(state, i, depth)
+  local s, arr, n = state.text, {}, 0
+  i = skip(s, i + 1)
+  if s:sub(i, i) == "]" then return M.array(arr), i + 1 end
+  while true do
+    n = n + 1
+    arr[n], i = decode_value(state, i, depth + 1)
+    i = skip(s, i)
+    local d = s:sub(i, i)
+    if d == "]" then return M.array(arr), i + 1 end
+    if d ~= "," then decode_error(state, "expected ',' or ']'", i) end
+    i = i + 1
+  end
+end
+
+local LITERALS = { { "true", true }, { "false", false }, { "null", M.null }, { "NaN", 0 / 0 },
+  { "Infinity", math.huge }, { "-Infinity", -math.huge } }
+
+decode_value = function(state, i, depth)
+  if depth > MAX_DEPTH then decode_error(state, "nested deeper than " .. MAX_DEPTH .. " levels", i) end
+  local s = state.text
+  i = skip(s, i)
+  local c = s:sub(i, i)
+  if c == "{" then return decode_object(state, i, depth) end
+  if c == "[" then return decode_array(state, i, depth) end
+  if c == '"' then return decode_string(state, i) end
+  for _, lit in ipairs(LITERALS) do
+    if s:sub(i, i + #lit[1] - 1) == lit[1] then return lit[2], i + #lit[1] end
+  end
+  local num = s:match("^-?%d+%.?%d*[eE]?[-+]?%d*", i)
+  local v = num and tonumber(num)
+  if v == nil then decode_error(state, c == "" and "unexpected end" or "unexpected character", i) end
+  if not num:find("[.eE]") then v = math.tointeger(v) or v end
+  return v, i + #num
+end
+
+function M.decode(text, name)
+  if type(text) ~= "string" then error("weightkit.json.decode: text must be a string", 2) end
+  local state = { text = text, name = name or "json" }
+  local v, i = decode_value(state, 1, 0)
+  i = skip(text, i)
+  if i <= #text then decode_error(state, "trailing characters", i) end
+  return v
 end
 
 return M
