@@ -1,7 +1,7 @@
 -- weightkit as a LuaRocks package: `luarocks --lua-version=5.4 make rockspec/weightkit-scm-1.rockspec`
 -- builds the C module from the repository's sources (no download). HDF5 is found in Debian's
 -- serial layout (/usr/include/hdf5/serial, libhdf5_serial); elsewhere pass HDF5_INCDIR and
--- HDF5_LIBDIR and adjust `header`/`library` below.
+-- HDF5_LIBDIR and adjust `header`/`library` below. libzip (.keras archives) is Debian's libzip-dev.
 rockspec_format = "3.0"
 package = "weightkit"
 version = "scm-1"
@@ -13,6 +13,7 @@ description = {
 dependencies = { "lua >= 5.4, < 5.5" }
 external_dependencies = {
   HDF5 = { header = "hdf5/serial/hdf5.h", library = "hdf5_serial" },
+  ZIP = { header = "zip.h", library = "zip" },
 }
 build = {
   type = "builtin",
@@ -70,6 +71,7 @@ build = {
         "src/lwk_tensor_new.c",
         "src/lwk_tensor_ops.c",
         "src/lwk_write.c",
+        "src/lwk_zip.c",
         "src/wk_atomic.c",
         "src/wk_broadcast.c",
         "src/wk_check.c",
@@ -80,9 +82,16 @@ build = {
         "src/wk_h5_dataset.c",
         "src/wk_h5_guard.c",
         "src/wk_h5_keras2.c",
+        "src/wk_h5_keras3.c",
+        "src/wk_h5_list.c",
+        "src/wk_h5_open.c",
         "src/wk_h5_write.c",
+        "src/wk_h5_write3.c",
         "src/wk_h5_write_attr.c",
         "src/wk_h5_write_data.c",
+        "src/wk_h5_write_file.c",
+        "src/wk_keras_zip.c",
+        "src/wk_keras_zip_write.c",
         "src/wk_mmap.c",
         "src/wk_rng.c",
         "src/wk_sha256.c",
@@ -91,11 +100,12 @@ build = {
         "src/wk_tensor_math.c",
         "src/wk_tensor_reduce.c",
         "src/wk_tensor_shape.c",
+        "src/wk_zip_guard.c",
       },
       defines = { "_POSIX_C_SOURCE=200809L" },
-      incdirs = { "src", "$(HDF5_INCDIR)/hdf5/serial" },
-      libdirs = { "$(HDF5_LIBDIR)" },
-      libraries = { "hdf5_serial", "m", "pthread" },
+      incdirs = { "src", "$(HDF5_INCDIR)/hdf5/serial", "$(ZIP_INCDIR)" },
+      libdirs = { "$(HDF5_LIBDIR)", "$(ZIP_LIBDIR)" },
+      libraries = { "hdf5_serial", "zip", "m", "pthread" },
     },
   },
 }

@@ -1,5 +1,5 @@
--- `weightkit inspect` against every real HDF5 file in ../shared/fixtures/real (read in place, never
--- copied): `inspect --json --sha256` must agree with expected/<name>.json (written by h5py/numpy, see
+-- `weightkit inspect` against every real HDF5 file and .keras archive in ../shared/fixtures/real (read
+-- in place, never copied): `inspect --json --sha256` must agree with expected/<name>.json (written by h5py/numpy, see
 -- the fixtures' MANIFEST.md) on names, order, shapes, dtypes and every sha256; files our reader refuses
 -- fail with status 1 and a message naming the file; the readable summary states the key facts.
 local decode = require "support.json_decode"
@@ -38,7 +38,7 @@ local function real_files()
   local files = {}
   local pipe = assert(io.popen("ls " .. sh_quote(REAL)))
   for name in pipe:lines() do
-    if name:match("%.h5$") then
+    if name:match("%.h5$") or name:match("%.keras$") then
       local f = io.open(REAL .. "/expected/" .. name .. ".json")
       if f then
         f:close()
@@ -56,11 +56,66 @@ local function opt(v)
   return v
 end
 
+-- Depth-first, name order: compare paths component by component (HDF5 orders links by name bytes).
+local function path_less(a, b)
+  local pa, pb = {}, {}
+  for c in a:gmatch("[^/]+") do pa[#pa + 1] = c end
+  for c in b:gmatch("[^/]+") do pb[#pb + 1] = c end
+  for i = 1, math.min(#pa, #pb) do
+    if pa[i] ~= pb[i] then return pa[i] < pb[i] end
+  end
+  return #pa < #pb
+end
+
+-- The order of a Keras 3 file's `vars` groups and datasets ("0", "1", ..., "10": numeric).
+local function numeric_or_name_less(a, b)
+  local na, nb = tonumber(a:match("[^/]+$")), tonumber(b:match("[^/]+$"))
+  if na and nb then return na < nb end
+  if na or nb then return na ~= nil end
+  return a < b
+end
+
+-- Keras 3 layout (issue 4, point 5): every `vars` group is a layer named by its parent's path ("" for
+-- the root), depth-first in name order; its datasets are the weights "0", "1", ... in numeric order.
+local function keras3_expectation(weights, format, keras_version)
+  local e = { format = format, keras_version = keras_version, layers = {}, tensors = {} }
+  local vars_groups = {}
+  for _, g in ipairs(weights.groups) do
+    if g == "vars" or g:match("/vars$") then vars_groups[#vars_groups + 1] = g end
+  end
+  -- depth-first, name order, each object's own `vars` before its children's (Keras's save order)
+  local function parent(g) return g == "vars" and "" or g:sub(1, -6) end
+  table.sort(vars_groups, function(a, b) return path_less(parent(a), parent(b)) end)
+  local by_group = {}
+  for _, g in ipairs(vars_groups) do
+    local layer = { name = g == "vars" and "" or g:sub(1, -6), weights = {} }
+    by_group[g] = layer
+    e.layers[#e.layers + 1] = layer
+  end
+  for _, v in ipairs(weights.variables) do
+    e.tensors[v.path] = { shape = v.shape, dtype = v.dtype, sha256 = v.sha256 }
+    local g, leaf = v.path:match("^(.*)/([^/]+)$")
+    local layer = by_group[g]
+    if layer then
+      layer.weights[#layer.weights + 1] = { name = leaf, path = v.path, shape = v.shape, dtype = v.dtype,
+        sha256 = v.sha256 }
+    end
+  end
+  for _, layer in ipairs(e.layers) do
+    table.sort(layer.weights, function(a, b) return numeric_or_name_less(a.path, b.path) end)
+  end
+  return e
+end
+
 -- What inspect must print, derived from the expected facts: format, keras_version, backend, layers
 -- ({name, weights = {{name, path, shape, dtype, sha256}}}) and every dataset by path. Returns nil for
--- a file that is not a Keras 1/2 HDF5 file (our reader must refuse it).
+-- a file our readers must refuse.
 local function expectation(facts)
   local group, format
+  if facts.kind == "keras_v3_weights_h5" then return keras3_expectation(facts.weights, "keras3-weights-h5") end
+  if facts.kind == "keras_v3_zip" then
+    return keras3_expectation(facts.weights_h5.weights, "keras-zip", facts.metadata.keras_version)
+  end
   if facts.kind == "keras_h5_weights" then
     group, format = facts.weights, "keras2-h5"
   elseif facts.kind == "keras_h5_full_model" then
@@ -105,17 +160,6 @@ local function check_tensor(where, got, want)
   assert(got.sha256 == want.sha256, where .. ": sha256 " .. tostring(got.sha256) .. ", expected " .. want.sha256)
 end
 
--- Depth-first, name order: compare paths component by component (HDF5 orders links by name bytes).
-local function path_less(a, b)
-  local pa, pb = {}, {}
-  for c in a:gmatch("[^/]+") do pa[#pa + 1] = c end
-  for c in b:gmatch("[^/]+") do pb[#pb + 1] = c end
-  for i = 1, math.min(#pa, #pb) do
-    if pa[i] ~= pb[i] then return pa[i] < pb[i] end
-  end
-  return #pa < #pb
-end
-
 describe("weightkit inspect --json --sha256 on the real files", function()
   local files = real_files()
 
@@ -134,7 +178,7 @@ describe("weightkit inspect --json --sha256 on the real files", function()
         assert.are.equal(1, code)
         assert.are.equal("", out)
         assert.truthy(err:find(path, 1, true), err)
-        assert.truthy(err:find("not a Keras 1/2 weights file", 1, true), err)
+        assert.truthy(err:find("not a Keras", 1, true), err)
       end)
     else
       it(name .. ": agrees with expected/" .. name .. ".json", function()

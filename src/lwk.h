@@ -81,7 +81,15 @@ void lwk_open_format(lua_State *L, int module);
 void lwk_open_rng(lua_State *L);
 /* lwk_file.c: the weightkit.File metatable; core.open and core.tensor_sha256 into `module`. */
 void lwk_open_file(lua_State *L, int module);
-void lwk_open_write(lua_State *L, int module); /* lwk_write.c: core.save_keras2, isatty, path_kind */
+/* lwk_write.c: core.save_keras2, save_keras3, keras3_image, isatty, path_kind */
+void lwk_open_write(lua_State *L, int module);
+/* lwk_zip.c: core.save_keras_zip; File methods members() and member(name) (after lwk_open_file) */
+void lwk_open_zip(lua_State *L, int module);
+
+/* The metatable of file handles (lwk_file.c). */
+#define LWK_FILE "weightkit.File"
+/* The open wk_file of the weightkit.File at `arg` (raises for another value or a closed file). */
+wk_file *lwk_check_file(lua_State *L, int arg);
 
 /* The rng at `arg` (raises for other values). */
 wk_rng *lwk_check_rng(lua_State *L, int arg);

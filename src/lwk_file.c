@@ -40,17 +40,18 @@
 
 #include "lwk.h"
 
-#define LWK_FILE "weightkit.File"
 
 typedef struct lwk_File {
   wk_file *f; /* owned, or NULL when closed */
 } lwk_File;
 
-static wk_file *check_file(lua_State *L) {
-  lwk_File *u = (lwk_File *)luaL_checkudata(L, 1, LWK_FILE);
+wk_file *lwk_check_file(lua_State *L, int arg) {
+  lwk_File *u = (lwk_File *)luaL_checkudata(L, arg, LWK_FILE);
   if (u->f == NULL) lwk_error(L, "attempt to use a closed file");
   return u->f;
 }
+
+static wk_file *check_file(lua_State *L) { return lwk_check_file(L, 1); }
 
 /* {====================================================================
 ** Opening and closing

@@ -1,5 +1,6 @@
 /*
-** lwk_write.c — the Lua face of wk_write_keras2 (weightkit.h, section "Writing").
+** lwk_write.c — the Lua face of the writers wk_write_keras2, wk_write_keras3 and
+** wk_write_keras3_memory (weightkit.h, section "Writing").
 **
 **   core.save_keras2(path, spec) -> true | nil, message, code      (Lua io convention)
 **     spec = {
@@ -8,15 +9,24 @@
 **       keras_version = "2.15.0" | nil,  backend = "tensorflow" | nil,  overwrite = false,
 **     }
 **     code: "EIO" (exists, directory, cannot write/rename), "EINVAL" (names), "ELIMIT", "ENOMEM".
+**   core.save_keras3(path, objects, overwrite) -> true | nil, message, code
+**   core.keras3_image(objects) -> string (the bytes of the same file) | nil, message, code
+**     objects = { {path = "layers/dense", name = "dense" | nil, tensors = {t1, t2} | nil,
+**                  first = 0 | nil}, ... }
+**     in Keras's walk order ("" is the model's own vars); datasets are named first, first + 1, ...
+**     (first > 0 in a shard that continues an object); overwrite defaults to false.
 **   core.isatty(fd) -> boolean     (0 stdin, 1 stdout, 2 stderr; for save_weights' overwrite prompt)
 **   core.path_kind(path) -> "file" | "directory" | "other" | nil (absent)
 **
 ** A malformed spec (wrong types) raises; failures of the save itself return nil, message, code.
 **
-** MEMORY. The C arrays of the spec live in one userdata (collected by Lua, nothing malloc'd
-** across a raise). Strings and tensors are borrowed from the spec tables, read with raw
-** access only (no metamethod runs, so nothing can replace or collect them) and anchored by
-** the spec argument for the whole call; no Lua code runs during wk_write_keras2.
+** MEMORY. The C arrays of a spec or an object list live in one userdata (collected by Lua,
+** nothing malloc'd across a raise). Strings and tensors are borrowed from the argument's
+** tables, read with raw access only (no metamethod runs, so nothing can replace or collect
+** them) and anchored by the argument for the whole call; no Lua code runs during the write.
+** The image of keras3_image is malloc'd by the core: its pointer goes into a
+** `weightkit.Image` userdata (pushed before the core is called, __gc frees what it still
+** holds), so the copy into a Lua string may raise without leaking it.
 */
 #include <string.h>
 #include <sys/stat.h>
@@ -30,25 +40,34 @@ static int rawfield(lua_State *L, int t, const char *key) {
   return lua_rawget(L, t);
 }
 
-/* The optional list t[key] (raw): its absolute index after pushing it, or 0 (nothing pushed). */
-static int opt_list(lua_State *L, int t, const char *key, const char *who) {
+/* The optional list t[key] (raw): its absolute index after pushing it, or 0 (nothing pushed).
+** `fn` names the Lua function in messages, `who` the field. */
+static int opt_list(lua_State *L, int t, const char *key, const char *fn, const char *who) {
   int type = rawfield(L, t, key);
   if (type == LUA_TNIL) {
     lua_pop(L, 1);
     return 0;
   }
-  if (type != LUA_TTABLE) return lwk_error(L, "weightkit.save_keras2: %s must be a table", who);
+  if (type != LUA_TTABLE) return lwk_error(L, "weightkit.%s: %s must be a table", fn, who);
   return lua_gettop(L);
 }
 
 /* A string field (raw; borrowed: anchored in the table) or NULL when nil. */
-static const char *opt_string(lua_State *L, int t, const char *key, const char *who) {
+static const char *opt_string(lua_State *L, int t, const char *key, const char *fn, const char *who) {
   const char *s = NULL;
   int type = rawfield(L, t, key);
   if (type == LUA_TSTRING) s = lua_tostring(L, -1);
-  else if (type != LUA_TNIL) lwk_error(L, "weightkit.save_keras2: %s must be a string", who);
+  else if (type != LUA_TNIL) lwk_error(L, "weightkit.%s: %s must be a string", fn, who);
   lua_pop(L, 1);
   return s;
+}
+
+/* The io-style failure: nil, message, code. */
+static int push_failure(lua_State *L, const wk_error *err) {
+  luaL_pushfail(L);
+  lua_pushstring(L, err->message[0] != '\0' ? err->message : wk_status_string(err->code));
+  lua_pushstring(L, lwk_status_code(err->code));
+  return 3;
 }
 
 /* Fills out[0 .. n-1] from the weight list at `list` (raw). */
@@ -60,7 +79,7 @@ static void fill_weights(lua_State *L, int list, wk_write_weight *out, size_t n,
       lwk_error(L, "weightkit.save_keras2: layer \"%s\": weight %d must be a table {name =, tensor =}", layer,
                 (int)i + 1);
     w = lua_gettop(L);
-    out[i].name = opt_string(L, w, "name", "a weight's name");
+    out[i].name = opt_string(L, w, "name", "save_keras2", "a weight's name");
     if (out[i].name == NULL)
       lwk_error(L, "weightkit.save_keras2: layer \"%s\": weight %d has no name", layer, (int)i + 1);
     rawfield(L, w, "tensor");
@@ -83,8 +102,8 @@ static int l_save_keras2(lua_State *L) {
   luaL_checktype(L, 2, LUA_TTABLE);
   memset(&spec, 0, sizeof spec);
 
-  layers_idx = opt_list(L, 2, "layers", "spec.layers");
-  top_idx = opt_list(L, 2, "top_level", "spec.top_level");
+  layers_idx = opt_list(L, 2, "layers", "save_keras2", "spec.layers");
+  top_idx = opt_list(L, 2, "top_level", "save_keras2", "spec.top_level");
   /* Count first: one userdata holds every array. */
   if (layers_idx) {
     nlayers = (size_t)lua_rawlen(L, layers_idx);
@@ -92,7 +111,7 @@ static int l_save_keras2(lua_State *L) {
       int ws;
       if (lua_rawgeti(L, layers_idx, (lua_Integer)i + 1) != LUA_TTABLE)
         lwk_error(L, "weightkit.save_keras2: layer %d must be a table {name =, weights =}", (int)i + 1);
-      ws = opt_list(L, lua_gettop(L), "weights", "a layer's weights");
+      ws = opt_list(L, lua_gettop(L), "weights", "save_keras2", "a layer's weights");
       if (ws) {
         nweights += (size_t)lua_rawlen(L, ws);
         lua_pop(L, 1);
@@ -112,9 +131,9 @@ static int l_save_keras2(lua_State *L) {
     size_t n = 0;
     lua_rawgeti(L, layers_idx, (lua_Integer)i + 1);
     l = lua_gettop(L);
-    layers[i].name = opt_string(L, l, "name", "a layer's name");
+    layers[i].name = opt_string(L, l, "name", "save_keras2", "a layer's name");
     if (layers[i].name == NULL) lwk_error(L, "weightkit.save_keras2: layer %d has no name", (int)i + 1);
-    ws = opt_list(L, l, "weights", "a layer's weights");
+    ws = opt_list(L, l, "weights", "save_keras2", "a layer's weights");
     if (ws) {
       n = (size_t)lua_rawlen(L, ws);
       if (used + n > nweights) lwk_error(L, "weightkit.save_keras2: the spec changed while it was read");
@@ -135,23 +154,130 @@ static int l_save_keras2(lua_State *L) {
   }
   spec.layers = nlayers ? layers : NULL;
   spec.layer_count = nlayers;
-  spec.keras_version = opt_string(L, 2, "keras_version", "spec.keras_version");
-  spec.backend = opt_string(L, 2, "backend", "spec.backend");
+  spec.keras_version = opt_string(L, 2, "keras_version", "save_keras2", "spec.keras_version");
+  spec.backend = opt_string(L, 2, "backend", "save_keras2", "spec.backend");
   rawfield(L, 2, "omit_top_level");
   spec.omit_top_level = lua_toboolean(L, -1);
   rawfield(L, 2, "overwrite");
   spec.overwrite = lua_toboolean(L, -1);
   lua_pop(L, 2);
 
-  if (wk_write_keras2(path, &spec, &err) != WK_OK) {
-    luaL_pushfail(L);
-    lua_pushstring(L, err.message[0] != '\0' ? err.message : wk_status_string(err.code));
-    lua_pushstring(L, lwk_status_code(err.code));
-    return 3;
-  }
+  if (wk_write_keras2(path, &spec, &err) != WK_OK) return push_failure(L, &err);
   lua_pushboolean(L, 1);
   return 1;
 }
+
+/* {====================================================================
+** Keras 3: save_keras3, keras3_image
+** ===================================================================== */
+
+#define LWK_IMAGE "weightkit.Image"
+
+/* The core's image until it is copied into a Lua string. */
+typedef struct lwk_Image {
+  void *data;
+} lwk_Image;
+
+static int image_gc(lua_State *L) {
+  lwk_Image *im = (lwk_Image *)luaL_checkudata(L, 1, LWK_IMAGE);
+  wk_free(im->data);
+  im->data = NULL;
+  return 0;
+}
+
+/*
+** Reads the object list at `arg` into a new userdata (pushed): *count objects, their tensor
+** arrays after them. Raises for a malformed list.
+*/
+static wk_write_object *check_objects(lua_State *L, int arg, const char *fn, size_t *count) {
+  size_t n, ntensors = 0, used = 0, i, bytes;
+  wk_write_object *objects;
+  const wk_tensor **tensors;
+  luaL_checktype(L, arg, LUA_TTABLE);
+  n = (size_t)lua_rawlen(L, arg);
+  for (i = 0; i < n; i++) {
+    int ts;
+    if (lua_rawgeti(L, arg, (lua_Integer)i + 1) != LUA_TTABLE)
+      lwk_error(L, "weightkit.%s: object %d must be a table {path =, name =, tensors =}", fn, (int)i + 1);
+    ts = opt_list(L, lua_gettop(L), "tensors", fn, "an object's tensors");
+    if (ts) {
+      ntensors += (size_t)lua_rawlen(L, ts);
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+  }
+  if (n > ((size_t)-1) / 4 / sizeof *objects || ntensors > ((size_t)-1) / 4 / sizeof *tensors)
+    lwk_error(L, "weightkit.%s: too many objects or tensors", fn);
+  bytes = n * sizeof *objects + ntensors * sizeof *tensors;
+  objects = (wk_write_object *)lua_newuserdatauv(L, bytes ? bytes : 1, 0);
+  tensors = (const wk_tensor **)(void *)(objects + n);
+  for (i = 0; i < n; i++) {
+    int o, ts;
+    size_t k, m = 0;
+    lua_rawgeti(L, arg, (lua_Integer)i + 1);
+    o = lua_gettop(L);
+    objects[i].path = opt_string(L, o, "path", fn, "an object's path");
+    if (objects[i].path == NULL) lwk_error(L, "weightkit.%s: object %d has no path", fn, (int)i + 1);
+    objects[i].name = opt_string(L, o, "name", fn, "an object's name");
+    objects[i].first = 0;
+    if (rawfield(L, o, "first") != LUA_TNIL) {
+      int isint = 0;
+      lua_Integer first = lua_tointegerx(L, -1, &isint);
+      if (!isint || first < 0)
+        lwk_error(L, "weightkit.%s: object \"%s\": first must be a non-negative integer", fn, objects[i].path);
+      objects[i].first = (size_t)first;
+    }
+    lua_pop(L, 1);
+    ts = opt_list(L, o, "tensors", fn, "an object's tensors");
+    if (ts) {
+      m = (size_t)lua_rawlen(L, ts);
+      if (used + m > ntensors) lwk_error(L, "weightkit.%s: the object list changed while it was read", fn);
+      for (k = 0; k < m; k++) {
+        lua_rawgeti(L, ts, (lua_Integer)k + 1);
+        tensors[used + k] = wk_lua_totensor(L, -1);
+        if (tensors[used + k] == NULL)
+          lwk_error(L, "weightkit.%s: object \"%s\": tensor %d must be an open tensor", fn, objects[i].path,
+                    (int)k + 1);
+        lua_pop(L, 1);
+      }
+      lua_pop(L, 1);
+    }
+    objects[i].tensors = m ? tensors + used : NULL;
+    objects[i].count = m;
+    used += m;
+    lua_pop(L, 1);
+  }
+  *count = n;
+  return objects;
+}
+
+static int l_save_keras3(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  int overwrite = lua_toboolean(L, 3); /* read before the stack grows past the arguments */
+  size_t count;
+  wk_write_object *objects = check_objects(L, 2, "save_keras3", &count);
+  wk_error err;
+  if (wk_write_keras3(path, count ? objects : NULL, count, overwrite, &err) != WK_OK) return push_failure(L, &err);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+static int l_keras3_image(lua_State *L) {
+  size_t count, size = 0;
+  wk_write_object *objects = check_objects(L, 1, "keras3_image", &count);
+  lwk_Image *im = (lwk_Image *)lua_newuserdatauv(L, sizeof *im, 0);
+  wk_error err;
+  im->data = NULL;
+  luaL_setmetatable(L, LWK_IMAGE);
+  if (wk_write_keras3_memory(count ? objects : NULL, count, &im->data, &size, &err) != WK_OK)
+    return push_failure(L, &err);
+  lua_pushlstring(L, (const char *)im->data, size);
+  wk_free(im->data);
+  im->data = NULL;
+  return 1;
+}
+
+/* }==================================================================== */
 
 /* "file", "directory", "other" (devices, sockets, ...) or nil when the path does not exist (stat
 ** follows symlinks, as Python's os.path.isfile). */
@@ -170,8 +296,16 @@ static int l_isatty(lua_State *L) {
 }
 
 void lwk_open_write(lua_State *L, int module) {
+  luaL_newmetatable(L, LWK_IMAGE);
+  lua_pushcfunction(L, image_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
   lua_pushcfunction(L, l_save_keras2);
   lua_setfield(L, module, "save_keras2");
+  lua_pushcfunction(L, l_save_keras3);
+  lua_setfield(L, module, "save_keras3");
+  lua_pushcfunction(L, l_keras3_image);
+  lua_setfield(L, module, "keras3_image");
   lua_pushcfunction(L, l_path_kind);
   lua_setfield(L, module, "path_kind");
   lua_pushcfunction(L, l_isatty);

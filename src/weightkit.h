@@ -302,7 +302,8 @@ struct lua_State;
 **                      `_layer_checkpoint_dependencies` / `optimizer` group (wk_h5_keras3.c).
 **                      Every group named `vars` is one layer, named by its parent's path
 **                      ("layers/dense", "layers/lstm/cell", "" for the root `vars`), depth-first
-**                      in link-name order; its weights are its datasets, names "0", "1", ... in
+**                      in link-name order, each group's own `vars` before its subgroups (so the
+**                      root's comes first); its weights are its datasets, names "0", "1", ... in
 **                      numeric order (other dataset names after them, in name order); `path` is
 **                      the dataset path ("layers/dense/vars/0"). Group names are kept as stored
 **                      (tf.keras 2.15 on Windows wrote "layers\\dense": one group, a backslash in
@@ -615,20 +616,25 @@ WK_API wk_status wk_write_keras2(const char *path, const wk_write_spec *spec, wk
 **                             created as needed; path "" is the root `vars`); attribute `name`
 **                             (scalar variable-length UTF-8 string, as h5py writes a Python str)
 **                             when the object's name is not NULL; empty groups are kept
-**   /<path>/vars/<i>          dataset "0", "1", ... per tensor, the tensor's dtype little-endian
+**   /<path>/vars/<i>          dataset "<first>", "<first+1>", ... per tensor, the tensor's dtype little-endian
 **                             (as wk_write_keras2; rank 0 a scalar dataspace); bfloat16 as a
-**                             2-byte opaque type with dataset attribute dtype = "bfloat16"
-**                             (variable-length UTF-8), as Keras 3 stores ml_dtypes.bfloat16
+**                             2-byte opaque type with no tag (h5py's type for numpy 'V2') and
+**                             dataset attribute dtype = "bfloat16" (variable-length UTF-8), as
+**                             Keras 3 stores ml_dtypes.bfloat16
 **
-** No root attributes. Duplicate paths, empty or "." path components and a path component
-** "vars" fail with WK_EINVAL. The file is saved atomically as wk_write_keras2 (ATOMIC SAVE
-** above); wk_write_keras3_memory builds the same file in memory (for a .keras archive).
+** No root attributes. Duplicate paths, empty or "." path components, a path component "vars"
+** and paths or names that are not valid UTF-8 (Keras's are Python str) fail with WK_EINVAL.
+** The file is saved atomically as wk_write_keras2 (ATOMIC SAVE above);
+** wk_write_keras3_memory builds the same file in memory (for a .keras archive).
 */
 typedef struct wk_write_object {
   const char *path;                /* "layers/dense", "layers/lstm/cell", "" for the model */
   const char *name;                /* the `name` attribute of its vars group; NULL: none */
   const wk_tensor *const *tensors; /* borrowed; count entries (NULL when 0) */
   size_t count;
+  size_t first;                    /* dataset names are first, first+1, ...: 0 normally; a shard of
+                                      a sharded .weights.json continues an object's numbering
+                                      (keras-formats.md §4.5: one object's variables may span shards) */
 } wk_write_object;
 
 WK_API wk_status wk_write_keras3(const char *path, const wk_write_object *objects, size_t count,

@@ -150,8 +150,7 @@ static wk_status sniff_path(const char *path, sniff_kind *kind, wk_error *err) {
 }
 
 static wk_status unsupported(const char *name, sniff_kind kind, wk_error *err) {
-  if (kind == SNIFF_ZIP)
-    return wk__error_set(err, WK_EFORMAT, "%s: a zip archive (.keras): not supported yet", name);
+  (void)kind;
   return wk__error_set(err, WK_EFORMAT, "%s: not a recognized weights file (no HDF5 signature)", name);
 }
 
@@ -165,10 +164,10 @@ WK_API wk_status wk_file_open(const char *path, const wk_open_options *options, 
   if (path == NULL || out == NULL) return wk__error_set(err, WK_EINVAL, "wk_file_open: NULL argument");
   st = sniff_path(path, &kind, err);
   if (st != WK_OK) return st;
-  if (kind != SNIFF_HDF5) return unsupported(path, kind, err);
+  if (kind == SNIFF_OTHER) return unsupported(path, kind, err);
   st = wk__file_new(path, options, &f, err);
   if (st != WK_OK) return st;
-  st = wk__keras2_open_path(f, path, err);
+  st = kind == SNIFF_ZIP ? wk__zip_open_path(f, path, err) : wk__h5_open_path(f, path, err);
   if (st != WK_OK) {
     wk_file_close(f);
     return st;
@@ -182,15 +181,17 @@ WK_API wk_status wk_file_open_memory(const void *data, size_t size, const char *
                                      const wk_open_options *options, wk_file **out, wk_error *err) {
   wk_file *f;
   wk_status st;
+  sniff_kind kind = SNIFF_OTHER;
   if (name == NULL) name = "<memory>";
   if ((data == NULL && size != 0) || out == NULL)
     return wk__error_set(err, WK_EINVAL, "wk_file_open_memory: NULL argument");
-  if (data == NULL || !is_hdf5_memory((const unsigned char *)data, size))
-    return unsupported(name, size >= 4 && memcmp(data, "PK\3\4", 4) == 0 ? SNIFF_ZIP : SNIFF_OTHER, err);
+  if (data != NULL && is_hdf5_memory((const unsigned char *)data, size)) kind = SNIFF_HDF5;
+  else if (size >= 4 && memcmp(data, "PK\3\4", 4) == 0) kind = SNIFF_ZIP;
+  if (kind == SNIFF_OTHER) return unsupported(name, kind, err);
   st = wk__file_new(name, options, &f, err);
   if (st != WK_OK) return st;
   st = wk__region_wrap(data, size, release, release_ctx, &f->region, err);
-  if (st == WK_OK) st = wk__keras2_open_memory(f, data, size, err);
+  if (st == WK_OK) st = kind == SNIFF_ZIP ? wk__zip_open_memory(f, err) : wk__h5_open_image(f, data, size, err);
   if (st != WK_OK) {
     /* The caller keeps `data` on failure: drop the region without running its callback
     ** (no tensor was cut from it yet, so the handle holds its only reference). */
@@ -206,6 +207,7 @@ WK_API wk_status wk_file_open_memory(const void *data, size_t size, const char *
 
 WK_API void wk_file_close(wk_file *f) {
   if (f == NULL) return;
+  if (f->archive_close != NULL) f->archive_close(f);
   if (f->ops != NULL && f->ops->close != NULL) f->ops->close(f);
   wk__region_release(f->region);
   wk__arena_free(&f->arena);

@@ -1,8 +1,8 @@
 /*
 ** wk_file.h — the format-independent part of the wk_file handle (private, prefix wk__).
 **
-** A wk_file is filled by one format reader (wk_h5_keras2.c today; Keras 3, .keras and TF
-** bundles later) through wk__file_ops. Every string and array the public accessors return
+** A wk_file is filled by one format reader (wk_h5_keras2.c, wk_h5_keras3.c, wk_keras_zip.c;
+** TF bundles later) through wk__file_ops. Every string and array the public accessors return
 ** lives in the handle's arena and is freed in one go by wk_file_close; the reader's own
 ** state lives in `impl`, freed by ops->close. The region (file mapping or memory image), if
 ** any, holds one reference for the handle; zero-copy tensors hold their own.
@@ -77,6 +77,13 @@ struct wk_file {
   unsigned char *layer_ready;
   int top_ready, opt_ready;
   size_t budget;
+  /* ARCHIVE. A .keras handle (wk_keras_zip.c) lists the zip's members here (arena memory);
+  ** `archive` is that reader's state, freed by archive_close (called before ops->close).
+  ** NULL / 0 for every other file. */
+  wk_member_info *members;
+  size_t member_count;
+  void *archive;
+  void (*archive_close)(wk_file *f);
 };
 
 #define WK__DEFAULT_MAX_TENSORS ((size_t)1000000)
@@ -88,8 +95,20 @@ struct wk_file {
 wk_status wk__file_new(const char *name, const wk_open_options *options, wk_file **out,
                        wk_error *err);
 
-/* Format readers (wk_h5_keras2.c). On failure they leave `f` for the caller to close. */
-wk_status wk__keras2_open_path(wk_file *f, const char *path, wk_error *err);
-wk_status wk__keras2_open_memory(wk_file *f, const void *data, size_t size, wk_error *err);
+/* HDF5 files (wk_h5_open.c), any layout: the reader is chosen from the root's content (Keras
+** 1/2 `layer_names` or `model_weights` -> wk_h5_keras2.c; Keras 3 `vars` / `layers` / ...
+** -> wk_h5_keras3.c) and sets f->format. On failure they leave `f` for the caller to close.
+** wk__h5_open_image parses `size` bytes at `data` (alive and unchanged as long as the handle
+** and its tensors) without copying them; f->region already wraps that image (zero-copy reads
+** are windows on it) or is NULL (every read copies). The .keras reader opens its weights
+** member with it. */
+wk_status wk__h5_open_path(wk_file *f, const char *path, wk_error *err);
+wk_status wk__h5_open_image(wk_file *f, const void *data, size_t size, wk_error *err);
+/* .keras archives (wk_keras_zip.c): the path is sniffed as a zip (local header magic). */
+wk_status wk__zip_open_path(wk_file *f, const char *path, wk_error *err);
+/* A .keras archive held in memory (wk_file_open_memory): f->region wraps the caller's image.
+** On success the archive keeps that region and f->region becomes the weights image; on
+** failure f->region is the caller's region again, its release callback not run. */
+wk_status wk__zip_open_memory(wk_file *f, wk_error *err);
 
 #endif

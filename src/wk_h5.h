@@ -75,6 +75,69 @@ int wk__h5_fast_is_group(const wk__h5_guard *g, uint64_t addr);
 /* }==================================================================== */
 
 /* {====================================================================
+** The open HDF5 file behind a wk_file (wk_h5_open.c)
+** ===================================================================== */
+
+/*
+** Every HDF5 handle's impl is a wk__h5_file, whatever its layout. wk_h5_open.c opens the file
+** (a path: mapped and parsed through the core driver, or sec2; a memory image: no copy), sets
+** up the guard, opens the root group and hands the handle to the layout reader the root's
+** content calls for (wk__keras2_read_layout, wk__keras3_read_layout), lock held. The reader
+** sets f->ops (its own resolve_* and the shared list/read/attribute/close below), f->format,
+** and its own state in `layout`, freed by layout_close (lock held) before the file closes.
+*/
+typedef struct wk__h5_window_slot {
+  const wk_tensor_info *info; /* NULL: free slot */
+  uint64_t offset;            /* where its bytes start in the region */
+} wk__h5_window_slot;
+
+typedef struct wk__h5_image {
+  const void *buf;
+  size_t size;
+} wk__h5_image;
+
+typedef struct wk__h5_file {
+  hid_t fid;
+  hid_t root;          /* the root group, open for the handle's life */
+  wk__h5_guard guard;  /* reads the file image to vet headers before libhdf5 does */
+  wk__h5_image image;  /* core-driver opens only: must outlive the fapl and the file */
+  /* Zero-copy windows by info pointer (open addressing, power-of-two capacity, at most half
+  ** full). Filled while the datasets are open for their metadata anyway (or described from
+  ** their mapped headers); then wk_file_read of such a dataset is a table lookup and a window
+  ** on the mapping, with no libhdf5 call (which costs ~40 us a dataset). */
+  wk__h5_window_slot *windows;
+  size_t window_cap, window_count;
+  void *layout;
+  void (*layout_close)(wk_file *f);
+} wk__h5_file;
+
+#define WK__H5_FILE(f) ((wk__h5_file *)(f)->impl)
+
+/* The layout readers: the lock is held, h->root is open and its header guarded. On failure
+** the handle is left for the caller to close. */
+wk_status wk__keras2_read_layout(wk_file *f, wk_error *err);
+wk_status wk__keras3_read_layout(wk_file *f, wk_error *err);
+
+/* Records a window (a failed allocation only costs speed) / finds one (NULL if none). */
+void wk__h5_window_put(wk__h5_file *h, const wk_tensor_info *info, uint64_t offset);
+const wk__h5_window_slot *wk__h5_window_get(const wk__h5_file *h, const wk_tensor_info *info);
+/* After wk__h5_describe of the open `dset`: remember its window when it has one. */
+void wk__h5_note_window(wk_file *f, hid_t dset, const wk_tensor_info *info);
+
+/* The wk__file_ops every HDF5 layout shares (they take the lock themselves). */
+wk_status wk__h5_list_tensors(wk_file *f, wk_error *err); /* wk_h5_list.c */
+wk_status wk__h5_file_read(wk_file *f, const wk_tensor_info *info, wk_tensor **out, wk_error *err);
+wk_status wk__h5_file_string_attribute(wk_file *f, const char *object_path, const char *name,
+                                       const char **out, wk_error *err);
+void wk__h5_file_close(wk_file *f);
+
+/* The message prefix for a weight: `<file>: layer "L": weight "W"` (or the dataset path). */
+#define WK__H5_CTX_SIZE WK_ERROR_MESSAGE_SIZE
+void wk__h5_info_ctx(char *buf, const wk_file *f, const wk_tensor_info *info);
+
+/* }==================================================================== */
+
+/* {====================================================================
 ** String attributes (keras-formats.md §1.3, §1.4)
 ** ===================================================================== */
 

@@ -77,7 +77,10 @@ static hid_t half_type(int bf16) {
 
 /* The memory type libhdf5 converts to: the native type of the dtype. *owned tells whether
 ** the caller must H5Tclose it. bool reads the file's own enum type (raw bytes, normalized by
-** the caller). */
+** the caller). bfloat16 stored as Keras 3 stores it (a 2-byte opaque or integer dataset
+** tagged dtype = "bfloat16", wk_h5_keras3.c) reads its raw 2-byte values: an integer type
+** through the native integer of its sign (libhdf5 swaps a big-endian one), an opaque one
+** as stored (NumPy wrote its bytes little-endian, as on every host Keras runs on). */
 static hid_t mem_type(wk_dtype dtype, hid_t ftype, int *owned) {
   *owned = 0;
   switch (dtype) {
@@ -91,7 +94,12 @@ static hid_t mem_type(wk_dtype dtype, hid_t ftype, int *owned) {
     case WK_INT64: return H5T_NATIVE_INT64;
     case WK_UINT64: return H5T_NATIVE_UINT64;
     case WK_FLOAT16: *owned = 1; return half_type(0);
-    case WK_BFLOAT16: *owned = 1; return half_type(1);
+    case WK_BFLOAT16:
+      if (H5Tget_class(ftype) == H5T_OPAQUE) { *owned = 1; return H5Tcopy(ftype); }
+      if (H5Tget_class(ftype) == H5T_INTEGER)
+        return H5Tget_sign(ftype) == H5T_SGN_2 ? H5T_NATIVE_INT16 : H5T_NATIVE_UINT16;
+      *owned = 1;
+      return half_type(1);
     case WK_FLOAT32: return H5T_NATIVE_FLOAT;
     case WK_FLOAT64: return H5T_NATIVE_DOUBLE;
     default: return -1;

@@ -4,22 +4,16 @@
 **
 ** ORDER OF WORK (mirrors tf.keras hdf5_format.save_weights_to_hdf5_group):
 **   1. check the whole spec (names, tensors, duplicates) before touching the filesystem;
-**   2. open the atomic transaction (wk_atomic.c): a temporary file next to the target;
-**   3. under the libhdf5 lock: root attributes layer_names, backend, keras_version (then our
-**      weightkit_version); one group per layer in name order (tf.keras: "sorted to avoid prefix
-**      issues"), each with weight_names then its datasets in list order; top_level_model_weights;
-**      H5Fflush and H5Fclose. On little-endian hosts the bytes of a dataset (4 KiB or more)
-**      are not written by libhdf5 (only its first element, which allocates its storage) but
-**      collected in a plan (address, bytes);
-**   4. outside the lock: wk__h5w_raw_write (wk_h5_write_data.c) pwrites the plan in offset order from the tensors'
-**      memory and fdatasyncs the file; rename over the target, fsync the directory. Any failure
-**      unlinks the temporary.
+**   2. the save's frame (wk__h5w_save, wk_h5_write_file.c: temporary file, libhdf5 lock, raw
+**      write of the big tensors, fdatasync, rename) runs write_tree: root attributes
+**      layer_names, backend, keras_version (then our weightkit_version); one group per layer in
+**      name order (tf.keras: "sorted to avoid prefix issues"), each with weight_names then its
+**      datasets in list order; top_level_model_weights.
 */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "wk_atomic.h"
 #include "wk_h5.h"
 #include "wk_h5_write.h"
 
@@ -29,21 +23,6 @@
 /* {====================================================================
 ** Checks
 ** ===================================================================== */
-
-/* NULL when `name` works as an HDF5 relative path that reads back as written, else why not. */
-static const char *path_problem(const char *name) {
-  const char *p = name;
-  if (name == NULL) return "no name";
-  if (name[0] == '\0') return "an empty name";
-  for (;;) {
-    const char *slash = strchr(p, '/');
-    size_t len = slash ? (size_t)(slash - p) : strlen(p);
-    if (len == 0) return "an empty path component (a leading, trailing or doubled '/')";
-    if (len == 1 && p[0] == '.') return "a '.' path component";
-    if (slash == NULL) return NULL;
-    p = slash + 1;
-  }
-}
 
 static int cmp_str(const void *a, const void *b) {
   return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -69,7 +48,7 @@ static wk_status check_weights(const char *file, const char *layer, const wk_wri
   if (count > 0 && w == NULL)
     return wk__error_set(err, WK_EINVAL, "%s: layer \"%.200s\": weights is NULL", file, layer);
   for (i = 0; i < count; i++) {
-    const char *why = path_problem(w[i].name);
+    const char *why = wk__h5w_path_problem(w[i].name);
     if (why != NULL)
       return wk__error_set(err, WK_EINVAL, "%s: layer \"%.200s\": weight %zu (\"%.200s\"): %s", file, layer, i + 1,
                            w[i].name ? w[i].name : "", why);
@@ -99,7 +78,7 @@ static wk_status check_spec(const char *file, const wk_write_spec *spec, size_t 
   if (spec->omit_top_level && spec->top_level_count > 0)
     return wk__error_set(err, WK_EINVAL, "%s: top-level weights given with omit_top_level", file);
   for (i = 0; i < spec->layer_count; i++) {
-    const char *why = path_problem(spec->layers[i].name);
+    const char *why = wk__h5w_path_problem(spec->layers[i].name);
     if (why != NULL)
       return wk__error_set(err, WK_EINVAL, "%s: layer %zu (\"%.200s\"): invalid layer name: %s", file, i + 1,
                            spec->layers[i].name ? spec->layers[i].name : "", why);
@@ -144,15 +123,8 @@ static wk_status check_spec(const char *file, const wk_write_spec *spec, size_t 
 ** The tree (libhdf5 lock held)
 ** ===================================================================== */
 
-typedef struct writer {
-  const char *file; /* the target path as given, for messages */
-  hid_t lcpl;       /* create intermediate groups ('/' in names) */
-  hid_t dcpl;       /* fill time "if set", as h5py */
-  wk__h5w_plan *plan; /* the tensor bytes left to wk__h5w_raw_write */
-} writer;
-
 /* One group: weight_names, then the datasets in list order. */
-static wk_status write_group(const writer *w, hid_t parent, const char *name, const wk_write_weight *weights,
+static wk_status write_group(const wk__h5w *w, hid_t parent, const char *name, const wk_write_weight *weights,
                              size_t count, wk_error *err) {
   char ctx[CTX_SIZE];
   const char **names;
@@ -173,13 +145,13 @@ static wk_status write_group(const writer *w, hid_t parent, const char *name, co
   for (i = 0; i < count && s == WK_OK; i++) {
     char wctx[CTX_SIZE + 256];
     snprintf(wctx, sizeof wctx, "%s: weight \"%.200s\"", ctx, weights[i].name);
-    s = wk__h5w_dataset(g, weights[i].name, weights[i].tensor, w->lcpl, w->dcpl, w->plan, wctx, err);
+    s = wk__h5w_dataset(w, g, weights[i].name, weights[i].tensor, WK__H5W_BF16_FLOAT32, wctx, err);
   }
   if (H5Gclose(g) < 0 && s == WK_OK) s = wk__h5_error(err, WK_EIO, "%s: cannot close the group", ctx);
   return s;
 }
 
-static wk_status write_root_attrs(const writer *w, hid_t file, const wk_write_spec *spec, wk_error *err) {
+static wk_status write_root_attrs(const wk__h5w *w, hid_t file, const wk_write_spec *spec, wk_error *err) {
   char ctx[CTX_SIZE];
   const char **names;
   size_t i;
@@ -199,12 +171,19 @@ static wk_status write_root_attrs(const writer *w, hid_t file, const wk_write_sp
   return s;
 }
 
-static wk_status write_tree(const writer *w, hid_t file, const wk_write_spec *spec, const size_t *order,
-                            wk_error *err) {
+/* What the tree builder gets: the spec and its layer indices in name order. */
+typedef struct keras2_job {
+  const wk_write_spec *spec;
+  const size_t *order;
+} keras2_job;
+
+static wk_status write_tree(const wk__h5w *w, hid_t file, const void *arg, wk_error *err) {
+  const keras2_job *job = (const keras2_job *)arg;
+  const wk_write_spec *spec = job->spec;
   size_t i;
   wk_status s = write_root_attrs(w, file, spec, err);
   for (i = 0; i < spec->layer_count && s == WK_OK; i++) {
-    const wk_write_layer *l = &spec->layers[order[i]];
+    const wk_write_layer *l = &spec->layers[job->order[i]];
     s = write_group(w, file, l->name, l->weights, l->weight_count, err);
   }
   if (s == WK_OK && !spec->omit_top_level)
@@ -212,68 +191,19 @@ static wk_status write_tree(const writer *w, hid_t file, const wk_write_spec *sp
   return s;
 }
 
-/*
-** Creates the HDF5 file at `tmp` and writes everything but the bytes of the datasets in `plan`
-** (their storage is allocated); the file is closed on return.
-*/
-static wk_status write_file(const char *shown, const char *tmp, const wk_write_spec *spec, const size_t *order,
-                            wk__h5w_plan *plan, wk_error *err) {
-  writer w;
-  hid_t fapl = -1, file = -1;
-  wk_status s = WK_OK;
-  w.file = shown;
-  w.plan = plan;
-  w.lcpl = H5Pcreate(H5P_LINK_CREATE);
-  w.dcpl = H5Pcreate(H5P_DATASET_CREATE);
-  fapl = H5Pcreate(H5P_FILE_ACCESS);
-  if (w.lcpl < 0 || w.dcpl < 0 || fapl < 0 || H5Pset_create_intermediate_group(w.lcpl, 1) < 0 ||
-      H5Pset_fill_time(w.dcpl, H5D_FILL_TIME_IFSET) < 0 || H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0) {
-    s = wk__h5_error(err, WK_EIO, "%s: cannot set up libhdf5", shown);
-    goto done;
-  }
-  file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-  if (file < 0) {
-    s = wk__h5_error(err, WK_EIO, "%s: cannot create the HDF5 file", shown);
-    goto done;
-  }
-  s = write_tree(&w, file, spec, order, err);
-  if (s == WK_OK && H5Fflush(file, H5F_SCOPE_GLOBAL) < 0)
-    s = wk__h5_error(err, WK_EIO, "%s: cannot flush the HDF5 file", shown);
-  if (H5Fclose(file) < 0 && s == WK_OK) s = wk__h5_error(err, WK_EIO, "%s: cannot close the HDF5 file", shown);
-  file = -1;
-done:
-  if (fapl >= 0) H5Pclose(fapl);
-  if (w.dcpl >= 0) H5Pclose(w.dcpl);
-  if (w.lcpl >= 0) H5Pclose(w.lcpl);
-  return s;
-}
-
 /* }==================================================================== */
 
 wk_status wk_write_keras2(const char *path, const wk_write_spec *spec, wk_error *err) {
-  wk__atomic a;
-  wk__h5w_plan plan = {NULL, 0, 0};
+  keras2_job job;
   size_t *order;
   wk_status s;
   if (path == NULL || spec == NULL) return wk__error_set(err, WK_EINVAL, "wk_write_keras2: NULL path or spec");
   order = (size_t *)malloc((spec->layer_count ? spec->layer_count : 1) * sizeof *order);
   if (order == NULL) return wk__error_set(err, WK_ENOMEM, "%s: out of memory", path);
   s = check_spec(path, spec, order, err);
-  if (s == WK_OK) s = wk__atomic_begin(&a, path, spec->overwrite, err);
-  if (s != WK_OK) {
-    free(order);
-    return s;
-  }
-  wk__h5_lock();
-  s = write_file(path, a.tmp_path, spec, order, &plan, err);
-  wk__h5_unlock();
+  job.spec = spec;
+  job.order = order;
+  if (s == WK_OK) s = wk__h5w_save(path, spec->overwrite, write_tree, &job, err);
   free(order);
-  if (s == WK_OK) s = wk__h5w_raw_write(a.tmp_path, &plan, path, err); /* + fdatasync */
-  wk__h5w_plan_free(&plan);
-  if (s != WK_OK) {
-    wk__atomic_abort(&a);
-    return s;
-  }
-  a.synced = 1;
-  return wk__atomic_commit(&a, err);
+  return s;
 }

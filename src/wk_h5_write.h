@@ -1,10 +1,13 @@
 /*
-** wk_h5_write.h — pieces of the Keras 2 HDF5 writer (private, prefix wk__h5w_).
+** wk_h5_write.h — pieces of the HDF5 writers (private, prefix wk__h5w_).
 **
-** wk_h5_write.c drives the save (checks, tree, atomic replacement); wk_h5_write_attr.c writes
-** the string attributes (keras-formats.md §1.3, §1.4); wk_h5_write_data.c the datasets. Every
-** function here runs with the libhdf5 lock held (wk__h5_lock) and reports failures through
-** wk__h5_error with the caller's context prefix `ctx` (`w.h5: layer "dense"`).
+** wk_h5_write.c (Keras 2) and wk_h5_write3.c (Keras 3) check their input and lay out the tree;
+** wk_h5_write_file.c is the frame both run in (libhdf5 set up as h5py does, atomic replacement
+** of a file or an in-memory image, the raw write of the tensor bytes); wk_h5_write_attr.c
+** writes the string attributes (keras-formats.md §1.3, §1.4, §4.1); wk_h5_write_data.c the
+** datasets. Unless said otherwise, a function here runs with the libhdf5 lock held
+** (wk__h5_lock) and reports failures through wk__h5_error with the caller's context prefix
+** `ctx` (`w.h5: layer "dense"`).
 */
 #ifndef WK_H5_WRITE_H
 #define WK_H5_WRITE_H
@@ -34,6 +37,11 @@ wk_status wk__h5w_name_list(hid_t obj, const char *name, const char *const *name
 wk_status wk__h5w_scalar_string(hid_t obj, const char *name, const char *value, const char *ctx,
                                 wk_error *err);
 
+/* A scalar variable-length UTF-8 NULLTERM string attribute: what h5py writes for a Python str
+** (Keras 3's `name` and `dtype` attributes). `value` is valid UTF-8 (the caller checked). */
+wk_status wk__h5w_vlen_string(hid_t obj, const char *name, const char *value, const char *ctx,
+                              wk_error *err);
+
 /*
 ** The tensor bytes written outside libhdf5 (wk__h5w_raw_write): each piece is `size` bytes at
 ** `data` (borrowed from a tensor the caller's spec holds) that go to file offset `offset` (the
@@ -54,17 +62,31 @@ typedef struct wk__h5w_plan {
   size_t count, cap;
 } wk__h5w_plan;
 
+/* How a dataset stores bfloat16 (h5py has no bfloat16 type). */
+typedef enum wk__h5w_bf16 {
+  WK__H5W_BF16_FLOAT32, /* widened exactly to float32 (Keras 2 files) */
+  WK__H5W_BF16_OPAQUE   /* 2-byte opaque + attribute dtype = "bfloat16" (Keras 3, ml_dtypes) */
+} wk__h5w_bf16;
+
+/* The state of one save, shared by the tree builders (set up by wk_h5_write_file.c). */
+typedef struct wk__h5w {
+  const char *file;   /* the target path as given (or "<memory>"), for messages */
+  hid_t lcpl;         /* create intermediate groups ('/' in names), as h5py */
+  hid_t dcpl;         /* fill time "if set", as h5py */
+  wk__h5w_plan *plan; /* the tensor bytes left to the raw write */
+} wk__h5w;
+
 /*
 ** Creates dataset `rel` (a relative path; intermediate groups created) under `group` with the
-** tensor's dtype and shape (see weightkit.h "Writing" for the exact types). `dcpl` and `lcpl`
-** are the property lists of the save (fill time "if set"; create intermediate groups). The
-** values: when the file bytes are the tensor's bytes (a little-endian host, any dtype but
-** bfloat16), the dataset holds at least WK__H5W_DIRECT_MIN bytes and `plan` is not NULL, only
-** the first element is written now (allocating the storage) and a piece for all the bytes is
-** appended to `plan`; otherwise H5Dwrite writes them (bfloat16 widened, byte swaps).
+** tensor's dtype and shape (see weightkit.h "Writing" for the exact types; bfloat16 as `bf16`
+** says). The values: when the file bytes are the tensor's bytes (a little-endian host, any
+** dtype but widened bfloat16), the dataset holds at least WK__H5W_DIRECT_MIN bytes and
+** w->plan is not NULL, only the first element is written now (allocating the storage) and a
+** piece for all the bytes is appended to the plan; otherwise H5Dwrite writes them (bfloat16
+** widened, byte swaps).
 */
-wk_status wk__h5w_dataset(hid_t group, const char *rel, const wk_tensor *t, hid_t lcpl, hid_t dcpl,
-                          wk__h5w_plan *plan, const char *ctx, wk_error *err);
+wk_status wk__h5w_dataset(const wk__h5w *w, hid_t group, const char *rel, const wk_tensor *t,
+                          wk__h5w_bf16 bf16, const char *ctx, wk_error *err);
 
 /* Frees the plan's array (the pieces borrow everything else). */
 void wk__h5w_plan_free(wk__h5w_plan *plan);
@@ -76,5 +98,26 @@ void wk__h5w_plan_free(wk__h5w_plan *plan);
 ** Sorts plan->items.
 */
 wk_status wk__h5w_raw_write(const char *path, wk__h5w_plan *plan, const char *shown, wk_error *err);
+
+/* {====================================================================
+** The frame of a save (wk_h5_write_file.c). These take and release the libhdf5 lock
+** themselves; `tree` runs with it held and lays out everything in the new file `file`.
+** ===================================================================== */
+
+typedef wk_status (*wk__h5w_tree_fn)(const wk__h5w *w, hid_t file, const void *arg, wk_error *err);
+
+/* Saves atomically at `path` (wk_atomic.c; see weightkit.h ATOMIC SAVE): a temporary file,
+** `tree`, H5Fclose, the raw write of the plan + fdatasync, rename. */
+wk_status wk__h5w_save(const char *path, int overwrite, wk__h5w_tree_fn tree, const void *arg,
+                       wk_error *err);
+
+/* The same file built in memory (libhdf5's core driver, no backing store): *data (malloc'd,
+** the caller's) and *size receive the file image, the plan's pieces patched into it. */
+wk_status wk__h5w_image(const char *shown, wk__h5w_tree_fn tree, const void *arg, void **data,
+                        size_t *size, wk_error *err);
+
+/* NULL when `name` works as an HDF5 relative path that reads back as written (no empty or "."
+** component), else why not. Needs no lock. */
+const char *wk__h5w_path_problem(const char *name);
 
 #endif

@@ -1,7 +1,8 @@
 /*
-** wk_h5_write_attr.c — the string attributes of a Keras 2 weights file (keras-formats.md §1.3,
-** §1.4): name lists (layer_names, weight_names) with Keras's chunking, empty lists as float64
-** (0,), scalar strings (backend, keras_version, weightkit_version).
+** wk_h5_write_attr.c — the string attributes of the weights files: for Keras 2 (keras-formats.md
+** §1.3, §1.4) name lists (layer_names, weight_names) with Keras's chunking, empty lists as
+** float64 (0,), scalar strings (backend, keras_version, weightkit_version); for Keras 3 (§4.1)
+** the scalar variable-length UTF-8 strings h5py writes for a Python str (`name`, `dtype`).
 **
 ** Why fixed-length strings: h5py 2 (the Keras <= 2.4 era) stored a Python list of bytes
 ** through numpy.asarray, i.e. numpy `S<maxlen>`: fixed-length, NULLPAD, ASCII. Every Keras reads
@@ -136,5 +137,23 @@ wk_status wk__h5w_scalar_string(hid_t obj, const char *name, const char *value, 
   if (space >= 0) H5Sclose(space);
   if (type >= 0) H5Tclose(type);
   free(buf);
+  return s;
+}
+
+wk_status wk__h5w_vlen_string(hid_t obj, const char *name, const char *value, const char *ctx,
+                              wk_error *err) {
+  hid_t type = H5Tcopy(H5T_C_S1), space = -1;
+  wk_status s;
+  /* h5py's str type: variable length, NULLTERM (H5T_C_S1's padding), cset UTF-8. The buffer of
+  ** a vlen string attribute is an array of `char *`, here one. */
+  if (type >= 0 && H5Tset_size(type, H5T_VARIABLE) >= 0 && H5Tset_cset(type, H5T_CSET_UTF8) >= 0)
+    space = H5Screate(H5S_SCALAR);
+  if (space < 0) {
+    s = wk__h5_error(err, WK_EIO, "%s: cannot create attribute %s", ctx, name);
+  } else {
+    s = put_attr(obj, name, type, space, &value, ctx, err);
+  }
+  if (space >= 0) H5Sclose(space);
+  if (type >= 0) H5Tclose(type);
   return s;
 }

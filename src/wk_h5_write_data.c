@@ -1,7 +1,7 @@
 /*
-** wk_h5_write_data.c — one weight dataset of a Keras 2 weights file: the HDF5 type h5py gives
-** the numpy dtype, the tensor's shape, contiguous layout, the values; and the tensor bytes
-** written outside libhdf5 after the file is closed (section "Raw write").
+** wk_h5_write_data.c — one weight dataset of a weights file: the HDF5 type h5py gives the numpy
+** dtype, the tensor's shape, contiguous layout, the values; and the tensor bytes written
+** outside libhdf5 after the file is closed (section "Raw write").
 **
 ** TYPES (file / memory). The file type is little-endian whatever the host; the memory type is
 ** the same type in the host's byte order, so libhdf5 swaps bytes only on big-endian hosts.
@@ -10,15 +10,21 @@
 **   float16       h5py's half: a copy of IEEE_F32LE with fields (sign 15, exponent at 10 of 5
 **                 bits, mantissa at 0 of 10 bits), size 2, exponent bias 15
 **   bool          h5py's numpy-bool enum: base H5T_STD_I8LE, members FALSE = 0, TRUE = 1
-**   bfloat16      written as float32 (see weightkit.h "Writing"): the values are widened
-**                 exactly with wk_tensor_cast before the write.
+**   bfloat16      Keras 2 files (WK__H5W_BF16_FLOAT32): written as float32, the values widened
+**                 exactly with wk_tensor_cast before the write. Keras 3 files
+**                 (WK__H5W_BF16_OPAQUE): what h5py makes of an ml_dtypes bfloat16 array (numpy
+**                 kind 'V', 2 bytes): H5T_OPAQUE of size 2 with no tag (H5Tcreate only; h5py
+**                 3.7 stores the tag "" for numpy 'V2'), the little-endian bfloat16 bits, and
+**                 the dataset attribute dtype = "bfloat16" (vlen UTF-8) Keras reads it by.
+**                 Opaque data is never converted, so a big-endian host swaps the bytes itself.
 **
-** VALUES. On a little-endian host the file bytes of every dtype but bfloat16 are the tensor's
-** own bytes (float16 and the bool enum included). For such a dataset of WK__H5W_DIRECT_MIN bytes
-** or more, only its first element goes through H5Dwrite (which allocates its contiguous storage;
-** the creation properties stay h5py's: late allocation, fill time "if set"), its address
-** (H5Dget_offset) goes into the save's plan, and wk__h5w_raw_write writes all its bytes after
-** H5Fclose. Smaller datasets, bfloat16 and big-endian hosts go through H5Dwrite (conversion).
+** VALUES. On a little-endian host the file bytes of every dtype but widened bfloat16 are the
+** tensor's own bytes (float16, opaque bfloat16 and the bool enum included). For such a dataset
+** of WK__H5W_DIRECT_MIN bytes or more, only its first element goes through H5Dwrite (which
+** allocates its contiguous storage; the creation properties stay h5py's: late allocation, fill
+** time "if set"), its address (H5Dget_offset) goes into the save's plan, and the frame writes
+** all its bytes after H5Fclose (wk__h5w_raw_write) or patches them into the memory image.
+** Smaller datasets, widened bfloat16 and big-endian hosts go through H5Dwrite.
 */
 #define _GNU_SOURCE /* sync_file_range (Linux), in wk__h5w_raw_write */
 #include <errno.h>
@@ -59,13 +65,14 @@ fail:
   return -1;
 }
 
-/* A new type id (the caller closes it) for `dtype` (never bfloat16) in file (little-endian)
-** or memory (host) byte order; < 0 on failure. */
+/* A new type id (the caller closes it) for `dtype` in file (little-endian) or memory (host)
+** byte order (bfloat16: the opaque type, which libhdf5 never converts); < 0 on failure. */
 static hid_t h5_type(wk_dtype dtype, int memory) {
   hid_t base;
   hid_t t;
   switch (dtype) {
     case WK_BOOL: return bool_type(H5T_STD_I8LE);
+    case WK_BFLOAT16: return H5Tcreate(H5T_OPAQUE, 2);
     case WK_INT8: base = H5T_STD_I8LE; break;
     case WK_UINT8: base = H5T_STD_U8LE; break;
     case WK_INT16: base = H5T_STD_I16LE; break;
@@ -135,21 +142,42 @@ static wk_status first_element(hid_t dset, hid_t mtype, const wk_tensor *t, int 
   return s;
 }
 
-wk_status wk__h5w_dataset(hid_t group, const char *rel, const wk_tensor *t, hid_t lcpl, hid_t dcpl,
-                          wk__h5w_plan *plan, const char *ctx, wk_error *err) {
+/* The bfloat16 bits in little-endian order (a malloc'd copy, for big-endian hosts); NULL when
+** out of memory. */
+static void *swapped_bf16(const wk_tensor *t) {
+  size_t n = (size_t)wk_tensor_numel(t), i;
+  const unsigned char *src = (const unsigned char *)wk_tensor_data(t);
+  unsigned char *dst = (unsigned char *)malloc(n ? 2 * n : 1);
+  if (dst == NULL) return NULL;
+  for (i = 0; i < n; i++) {
+    dst[2 * i] = src[2 * i + 1];
+    dst[2 * i + 1] = src[2 * i];
+  }
+  return dst;
+}
+
+wk_status wk__h5w_dataset(const wk__h5w *w, hid_t group, const char *rel, const wk_tensor *t,
+                          wk__h5w_bf16 bf16, const char *ctx, wk_error *err) {
   wk_tensor *widened = NULL;
   const wk_tensor *src = t;
+  const void *bytes;
+  void *swapped = NULL;
   wk_dtype dtype = wk_tensor_dtype(t);
   hsize_t dims[WK_MAX_RANK];
   hid_t ftype = -1, mtype = -1, space = -1, dset = -1;
   int rank = wk_tensor_rank(t), i;
   wk_status s = WK_OK;
 
-  if (dtype == WK_BFLOAT16) {
+  if (dtype == WK_BFLOAT16 && bf16 == WK__H5W_BF16_FLOAT32) {
     s = wk_tensor_cast(t, WK_FLOAT32, &widened, err);
     if (s != WK_OK) return s;
     src = widened;
     dtype = WK_FLOAT32;
+  }
+  bytes = wk_tensor_data(src);
+  if (dtype == WK_BFLOAT16 && host_is_big_endian() && wk_tensor_numel(src) > 0) {
+    bytes = swapped = swapped_bf16(src);
+    if (swapped == NULL) return wk__error_set(err, WK_ENOMEM, "%s: out of memory", ctx);
   }
   for (i = 0; i < rank; i++) dims[i] = (hsize_t)wk_tensor_shape(src)[i];
   ftype = h5_type(dtype, 0);
@@ -163,7 +191,7 @@ wk_status wk__h5w_dataset(hid_t group, const char *rel, const wk_tensor *t, hid_
     s = wk__h5_error(err, WK_EIO, "%s: cannot make the dataspace", ctx);
     goto done;
   }
-  dset = H5Dcreate2(group, rel, ftype, space, lcpl, dcpl, H5P_DEFAULT);
+  dset = H5Dcreate2(group, rel, ftype, space, w->lcpl, w->dcpl, H5P_DEFAULT);
   if (dset < 0) {
     s = wk__h5_error(err, WK_EIO, "%s: cannot create the dataset", ctx);
     goto done;
@@ -171,7 +199,7 @@ wk_status wk__h5w_dataset(hid_t group, const char *rel, const wk_tensor *t, hid_
   if (wk_tensor_numel(src) > 0) {
     haddr_t at = HADDR_UNDEF;
     size_t nbytes = wk_tensor_nbytes(src);
-    if (plan != NULL && widened == NULL && !host_is_big_endian() && nbytes >= WK__H5W_DIRECT_MIN) {
+    if (w->plan != NULL && widened == NULL && !host_is_big_endian() && nbytes >= WK__H5W_DIRECT_MIN) {
       s = first_element(dset, mtype, src, rank, ctx, err);
       if (s != WK_OK) goto done;
       at = H5Dget_offset(dset);
@@ -179,15 +207,16 @@ wk_status wk__h5w_dataset(hid_t group, const char *rel, const wk_tensor *t, hid_
       H5Eclear2(H5E_DEFAULT); /* no address: the whole write goes through H5Dwrite below */
     }
     if (at != HADDR_UNDEF) {
-      s = plan_add(plan, (uint64_t)at, wk_tensor_data(src), nbytes, ctx, err);
+      s = plan_add(w->plan, (uint64_t)at, bytes, nbytes, ctx, err);
       if (s != WK_OK) goto done;
-    } else if (H5Dwrite(dset, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, wk_tensor_data(src)) < 0) {
+    } else if (H5Dwrite(dset, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes) < 0) {
       /* Like h5py's `dset[...] = value`; a 0-element dataset stays unallocated. */
       s = wk__h5_error(err, WK_EIO, "%s: cannot write the dataset", ctx);
       goto done;
     }
   }
-  if (H5Dclose(dset) < 0) {
+  if (dtype == WK_BFLOAT16) s = wk__h5w_vlen_string(dset, "dtype", "bfloat16", ctx, err);
+  if (H5Dclose(dset) < 0 && s == WK_OK) {
     dset = -1;
     s = wk__h5_error(err, WK_EIO, "%s: cannot write the dataset", ctx);
     goto done;
@@ -199,6 +228,7 @@ done:
   if (mtype >= 0) H5Tclose(mtype);
   if (ftype >= 0) H5Tclose(ftype);
   wk_tensor_release(widened);
+  free(swapped);
   return s;
 }
 

@@ -4,17 +4,27 @@ weightkit.file — weights files without a model: the object `wk.open` returns.
   local file, msg, code = wk.open(path [, options])   -- Lua io convention: nil, message, code on failure
   local file = wk.load_file(path [, options])          -- the raising twin (error: the same message)
       options: {no_mmap = true, lazy = false, max_tensors = n, max_attribute_bytes = n, max_expand_ratio = n}
-      code: "EIO" (cannot open), "EFORMAT" (not a Keras 1/2 HDF5 weights file, corrupt), "ELIMIT", ...
+      code: "EIO" (cannot open), "EFORMAT" (not a Keras weights file, corrupt), "ELIMIT", ...
       The open is lazy unless lazy = false: it reads the weights group's attributes (layer_names,
       keras_version, backend) and nothing per layer; a layer's weight_names and its datasets'
       descriptions are read by the first call that needs them (layers(), get(), tensors(),
       top_level_weights) and cached. A corrupt layer group therefore fails there, raising
       "weightkit: <message>" (the message wk.open returns with lazy = false).
 
-  file.name, file.format ("keras2-h5" | "keras2-h5-model"), file.keras_version, file.backend (nil when
-      the weights group has no such attribute: Keras 1), file.warning (nil or a text)
-  file:layer_names() -> { "dense_1", ... }     layer_names order; resolves nothing
-  file:layers()   -> { {name = "dense_1", weights = { W, ... }}, ... }   layer_names order, weightless too
+  file.name, file.format, file.keras_version, file.backend (nil when the weights group has no such
+      attribute: Keras 1, Keras 3), file.warning (nil or a text). Formats (weightkit.h, "Files"):
+      "keras2-h5"          Keras 1/2 save_weights HDF5: layers follow `layer_names`, weights `weight_names`
+      "keras2-h5-model"    full-model HDF5: the same under `model_weights`
+      "keras3-weights-h5"  Keras 3 .weights.h5 (and a .keras archive's weights member): one layer per `vars`
+                           group, named by its parent's path ("layers/dense", "layers/lstm/cell", "" for the
+                           root's, "optimizer"; group names as stored, backslashes included), each group's
+                           own `vars` before its subgroups, subgroups in name order; weights are its datasets
+                           "0", "1", ... in numeric order (W.name "0", W.path "layers/dense/vars/0"); a
+                           2-byte dataset tagged dtype = "bfloat16" reads as bfloat16; no top-level or
+                           optimizer lists (the optimizer's state is the layer "optimizer")
+      "keras-zip"          a .keras archive: the layers and tensors of its weights member, as above
+  file:layer_names() -> { "dense_1", ... }     layer_names order (Keras 3: the order above); resolves nothing
+  file:layers()   -> { {name = "dense_1", weights = { W, ... }}, ... }   the same order, weightless too
   file:tensors()  -> { D, ... }                 every dataset in the file, optimizer weights included
   file.top_level_weights  -> { W, ... } or nil  the `top_level_model_weights` group
   file.optimizer_weights  -> { W, ... } or nil  the root `optimizer_weights` group

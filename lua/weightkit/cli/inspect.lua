@@ -6,12 +6,17 @@ dtype, size and storage; totals), from metadata only: no tensor byte is read. Th
 (core.open with lazy = true): each layer is resolved once, as the output reaches it. Plain datasets are
 described from their mapped object headers (src/wk_h5_guard.c), in the layers and in the every-dataset
 walk behind `tensors` / "Datasets in file" alike (weightkit.h, wk_file_tensors).
-With --json: one JSON document (issue 3, point 5):
-  {"format": "keras2-h5" | "keras2-h5-model", "keras_version": ... | null, "backend": ... | null,
+With --json: one JSON document (issue 3, point 5; issue 4, point 5):
+  {"format": "keras2-h5" | "keras2-h5-model" | "keras3-weights-h5" | "keras-zip",
+   "keras_version": ... | null, "backend": ... | null,
    "layers": [{"name": ..., "weights": [{"name", "path", "shape", "dtype"[, "sha256"]}]}],
-   "tensors": [{"path", "shape", "dtype"[, "sha256"]}]}
-`layers` follows layer_names / weight_names; `path` is the dataset's full path without the leading '/';
-`tensors` lists every dataset (depth-first, name order; optimizer weights included); dtypes are NumPy's.
+   "tensors": [{"path", "shape", "dtype"[, "sha256"]}],
+   "members": [{"name", "size", "compressed_size", "method"}] }    ("members" for keras-zip only)
+Keras 1/2: `layers` follows layer_names / weight_names. Keras 3 (and the weights member of a .keras
+archive): one layer per `vars` group, named by its group path without "/vars" ("layers/lstm/cell", ""
+for the root), weights "0", "1", ... in numeric order. `path` is the dataset's full path inside the
+(inner) HDF5 file without the leading '/'; `tensors` lists every dataset (depth-first, name order;
+optimizer weights included); dtypes are NumPy's. A .keras archive's keras_version is metadata.json's.
 --sha256 reads each tensor once (zero-copy where the file allows) and hashes its raw little-endian
 C-order bytes; a dataset whose type has no weightkit dtype (e.g. strings) gets "sha256": null.
 
@@ -63,6 +68,24 @@ local function hash(read, info)
   return hex
 end
 
+-- The members of a .keras archive (nil for every other format).
+local function archive_members(h)
+  if h:format() ~= "keras-zip" then return nil end
+  return h:members()
+end
+
+-- The file's keras_version; for a .keras archive the one metadata.json states (its inner HDF5 file has
+-- none).
+local function keras_version(h)
+  local v = h:keras_version()
+  if v or h:format() ~= "keras-zip" then return v end
+  local ok, text = pcall(h.member, h, "metadata.json")
+  if not ok then return nil end
+  local meta_ok, meta = pcall(json.decode, text, "metadata.json")
+  if meta_ok and type(meta) == "table" and type(meta.keras_version) == "string" then return meta.keras_version end
+  return nil
+end
+
 --{=====================================================================================================
 -- JSON
 --======================================================================================================
@@ -93,13 +116,23 @@ local function json_document(h, with_sha)
     end
     layers_json[li] = json.object{ { "name", layer.name }, { "weights", json.array(weights) } }
   end
-  return json.object{
+  local doc = {
     { "format", h:format() },
-    { "keras_version", h:keras_version() or json.null },
+    { "keras_version", keras_version(h) or json.null },
     { "backend", h:backend() or json.null },
     { "layers", json.array(layers_json) },
     { "tensors", json.array(tensors_json) },
   }
+  local members = archive_members(h)
+  if members then
+    local list = {}
+    for i, m in ipairs(members) do
+      list[i] = json.object{ { "name", m.name }, { "size", m.size }, { "compressed_size", m.compressed_size },
+        { "method", m.method } }
+    end
+    doc[#doc + 1] = { "members", json.array(list) }
+  end
+  return json.object(doc)
 end
 
 --{=====================================================================================================
@@ -168,7 +201,7 @@ local function summary(h, with_sha)
   local function add(s) out[#out + 1] = s end
   add("File: " .. h:name())
   add("Format: " .. h:format())
-  add("Keras version: " .. (h:keras_version() or "none"))
+  add("Keras version: " .. (keras_version(h) or "none"))
   add("Backend: " .. (h:backend() or "none"))
   local warning = h:warning()
   if warning then add("Warning: " .. warning) end
@@ -190,6 +223,10 @@ local function summary(h, with_sha)
   end
   local count, total = h:tensor_totals() -- the every-dataset walk, without a table per dataset
   add(string.format("Datasets in file: %d, %s (%s bytes)", count, human_bytes(total), thousands(total)))
+  for _, m in ipairs(archive_members(h) or {}) do
+    add(string.format("Archive member: %s, %s%s", m.name, human_bytes(m.size),
+      m.method == 8 and string.format(" (deflated to %s)", human_bytes(m.compressed_size)) or ""))
+  end
   add("")
   return table.concat(out, "\n")
 end
