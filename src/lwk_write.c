@@ -7,6 +7,7 @@
 **       layers = { {name = "dense", weights = { {name = "dense/kernel:0", tensor = t}, ... }}, ... },
 **       top_level = { {name = ..., tensor = ...}, ... } | nil,  omit_top_level = false,
 **       keras_version = "2.15.0" | nil,  backend = "tensorflow" | nil,  overwrite = false,
+**       model_config = <JSON text> | nil   (a full-model file: weights under /model_weights)
 **     }
 **     code: "EIO" (exists, directory, cannot write/rename), "EINVAL" (names), "ELIMIT", "ENOMEM".
 **   core.save_keras3(path, objects, overwrite) -> true | nil, message, code
@@ -156,6 +157,7 @@ static int l_save_keras2(lua_State *L) {
   spec.layer_count = nlayers;
   spec.keras_version = opt_string(L, 2, "keras_version", "save_keras2", "spec.keras_version");
   spec.backend = opt_string(L, 2, "backend", "save_keras2", "spec.backend");
+  spec.model_config = opt_string(L, 2, "model_config", "save_keras2", "spec.model_config");
   rawfield(L, 2, "omit_top_level");
   spec.omit_top_level = lua_toboolean(L, -1);
   rawfield(L, 2, "overwrite");

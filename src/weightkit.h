@@ -598,6 +598,10 @@ typedef struct wk_write_spec {
   const char *keras_version; /* the Keras format version emulated; NULL: "2.15.0" */
   const char *backend;       /* NULL: "tensorflow" */
   int overwrite;             /* 0: fail when `path` exists */
+  const char *model_config;  /* NULL: a weights file. Else a full model (tf-keras model.save('x.h5'),
+                             ** keras-formats.md §2): root attributes keras_version, backend (vlen
+                             ** UTF-8) and this JSON as model_config (vlen ASCII), the weights
+                             ** layout above in the group /model_weights */
 } wk_write_spec;
 
 #define WK_WRITE_KERAS_VERSION "2.15.0"

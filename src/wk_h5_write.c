@@ -8,7 +8,8 @@
 **      write of the big tensors, fdatasync, rename) runs write_tree: root attributes
 **      layer_names, backend, keras_version (then our weightkit_version); one group per layer in
 **      name order (tf.keras: "sorted to avoid prefix issues"), each with weight_names then its
-**      datasets in list order; top_level_model_weights.
+**      datasets in list order; top_level_model_weights. A full model (spec->model_config) puts
+**      that layout in the group `model_weights` under its own root attributes.
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,18 +178,45 @@ typedef struct keras2_job {
   const size_t *order;
 } keras2_job;
 
-static wk_status write_tree(const wk__h5w *w, hid_t file, const void *arg, wk_error *err) {
-  const keras2_job *job = (const keras2_job *)arg;
+/* The weights layout (keras-formats.md §1) in `group`: the root of a weights file, or the
+** `model_weights` group of a full model. */
+static wk_status write_weights(const wk__h5w *w, hid_t group, const keras2_job *job, wk_error *err) {
   const wk_write_spec *spec = job->spec;
   size_t i;
-  wk_status s = write_root_attrs(w, file, spec, err);
+  wk_status s = write_root_attrs(w, group, spec, err);
   for (i = 0; i < spec->layer_count && s == WK_OK; i++) {
     const wk_write_layer *l = &spec->layers[job->order[i]];
-    s = write_group(w, file, l->name, l->weights, l->weight_count, err);
+    s = write_group(w, group, l->name, l->weights, l->weight_count, err);
   }
   if (s == WK_OK && !spec->omit_top_level)
-    s = write_group(w, file, TOP_LEVEL, spec->top_level, spec->top_level_count, err);
+    s = write_group(w, group, TOP_LEVEL, spec->top_level, spec->top_level_count, err);
   return s;
+}
+
+/* A full model (keras-formats.md §2, tf-keras save_model_to_hdf5): root attributes
+** keras_version and backend (Python str: vlen UTF-8), model_config (JSON as bytes: vlen ASCII),
+** then the weights in `model_weights`. */
+static wk_status write_full_model(const wk__h5w *w, hid_t file, const keras2_job *job, wk_error *err) {
+  const wk_write_spec *spec = job->spec;
+  hid_t g;
+  wk_status s = wk__h5w_vlen_string(file, "keras_version",
+                                    spec->keras_version ? spec->keras_version : WK_WRITE_KERAS_VERSION,
+                                    H5T_CSET_UTF8, w->file, err);
+  if (s == WK_OK)
+    s = wk__h5w_vlen_string(file, "backend", spec->backend ? spec->backend : WK_WRITE_BACKEND, H5T_CSET_UTF8,
+                            w->file, err);
+  if (s == WK_OK) s = wk__h5w_vlen_string(file, "model_config", spec->model_config, H5T_CSET_ASCII, w->file, err);
+  if (s != WK_OK) return s;
+  g = H5Gcreate2(file, "model_weights", w->lcpl, H5P_DEFAULT, H5P_DEFAULT);
+  if (g < 0) return wk__h5_error(err, WK_EIO, "%s: cannot create the group model_weights", w->file);
+  s = write_weights(w, g, job, err);
+  if (H5Gclose(g) < 0 && s == WK_OK) s = wk__h5_error(err, WK_EIO, "%s: cannot close model_weights", w->file);
+  return s;
+}
+
+static wk_status write_tree(const wk__h5w *w, hid_t file, const void *arg, wk_error *err) {
+  const keras2_job *job = (const keras2_job *)arg;
+  return job->spec->model_config ? write_full_model(w, file, job, err) : write_weights(w, file, job, err);
 }
 
 /* }==================================================================== */

@@ -37,10 +37,11 @@ wk_status wk__h5w_name_list(hid_t obj, const char *name, const char *const *name
 wk_status wk__h5w_scalar_string(hid_t obj, const char *name, const char *value, const char *ctx,
                                 wk_error *err);
 
-/* A scalar variable-length UTF-8 NULLTERM string attribute: what h5py writes for a Python str
-** (Keras 3's `name` and `dtype` attributes). `value` is valid UTF-8 (the caller checked). */
-wk_status wk__h5w_vlen_string(hid_t obj, const char *name, const char *value, const char *ctx,
-                              wk_error *err);
+/* A scalar variable-length NULLTERM string attribute: what h5py writes for a Python str (cset
+** H5T_CSET_UTF8: Keras 3's `name` and `dtype` attributes, a full model's keras_version) or for
+** bytes (H5T_CSET_ASCII: model_config). A UTF-8 `value` is valid UTF-8 (the caller checked). */
+wk_status wk__h5w_vlen_string(hid_t obj, const char *name, const char *value, H5T_cset_t cset,
+                              const char *ctx, wk_error *err);
 
 /*
 ** The tensor bytes written outside libhdf5 (wk__h5w_raw_write): each piece is `size` bytes at

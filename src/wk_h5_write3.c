@@ -170,7 +170,7 @@ static wk_status write_object(const wk__h5w *w, hid_t file, const wk_write_objec
   g = H5Gcreate2(file, group_path, w->lcpl, H5P_DEFAULT, H5P_DEFAULT);
   free(group_path);
   if (g < 0) return wk__h5_error(err, WK_EIO, "%s: cannot create its vars group", ctx);
-  if (o->name != NULL) s = wk__h5w_vlen_string(g, "name", o->name, ctx, err);
+  if (o->name != NULL) s = wk__h5w_vlen_string(g, "name", o->name, H5T_CSET_UTF8, ctx, err);
   for (k = 0; k < o->count && s == WK_OK; k++) {
     char key[32], wctx[CTX_SIZE + 64];
     snprintf(key, sizeof key, "%zu", o->first + k);

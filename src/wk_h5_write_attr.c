@@ -140,13 +140,14 @@ wk_status wk__h5w_scalar_string(hid_t obj, const char *name, const char *value, 
   return s;
 }
 
-wk_status wk__h5w_vlen_string(hid_t obj, const char *name, const char *value, const char *ctx,
-                              wk_error *err) {
+wk_status wk__h5w_vlen_string(hid_t obj, const char *name, const char *value, H5T_cset_t cset,
+                              const char *ctx, wk_error *err) {
   hid_t type = H5Tcopy(H5T_C_S1), space = -1;
   wk_status s;
-  /* h5py's str type: variable length, NULLTERM (H5T_C_S1's padding), cset UTF-8. The buffer of
-  ** a vlen string attribute is an array of `char *`, here one. */
-  if (type >= 0 && H5Tset_size(type, H5T_VARIABLE) >= 0 && H5Tset_cset(type, H5T_CSET_UTF8) >= 0)
+  /* h5py's vlen string types: variable length, NULLTERM (H5T_C_S1's padding), cset UTF-8 for a
+  ** str, ASCII for bytes. The buffer of a vlen string attribute is an array of `char *`, here
+  ** one. */
+  if (type >= 0 && H5Tset_size(type, H5T_VARIABLE) >= 0 && H5Tset_cset(type, cset) >= 0)
     space = H5Screate(H5S_SCALAR);
   if (space < 0) {
     s = wk__h5_error(err, WK_EIO, "%s: cannot create attribute %s", ctx, name);

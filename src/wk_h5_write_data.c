@@ -215,7 +215,7 @@ wk_status wk__h5w_dataset(const wk__h5w *w, hid_t group, const char *rel, const 
       goto done;
     }
   }
-  if (dtype == WK_BFLOAT16) s = wk__h5w_vlen_string(dset, "dtype", "bfloat16", ctx, err);
+  if (dtype == WK_BFLOAT16) s = wk__h5w_vlen_string(dset, "dtype", "bfloat16", H5T_CSET_UTF8, ctx, err);
   if (H5Dclose(dset) < 0 && s == WK_OK) {
     dset = -1;
     s = wk__h5_error(err, WK_EIO, "%s: cannot write the dataset", ctx);
