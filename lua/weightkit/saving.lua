@@ -6,8 +6,11 @@ weightkit.core.save_keras2).
   saving.save_weights(model, path, options) -> true, or false when the user declined to overwrite
 
 FORMAT (tf.keras legacy save.save_weights; Keras 2.15 saving_api):
-  - a path ending in `.weights.h5` is Keras 3's layout in Keras 2.15: not supported yet ->
-    NotImplementedError (so we never write a legacy-layout file that Keras 3 would misroute);
+  - Keras 3 files go to weightkit.keras3.save (its own name rules and texts): a path ending in
+    `.weights.h5` (Keras 3's layout, also in tf.keras 2.15) or `.weights.json` (sharded), any path
+    with options.max_shard_size, and a `.keras` path without save_format (Keras 3 refuses it: "The
+    filename must end in `.weights.h5`..."; a Keras 2 HDF5 file named .keras is what Keras 3 cannot
+    open). save_format = "h5" still writes the Keras 2 layout under any other name;
   - save_format nil: `.h5`, `.hdf5`, `.keras` -> HDF5; any other suffix means a TF checkpoint in Keras 2
     -> NotImplementedError("TF checkpoint format is not supported yet (issue 3) ...");
   - save_format (case-insensitive, trimmed): "tf"/"tensorflow" -> TF (NotImplementedError, but first
@@ -92,11 +95,6 @@ end
 
 -- "h5" or raises (TF format, unknown formats), per the rules above.
 local function resolve_format(path, save_format)
-  if ends_with(path, ".weights.h5") then
-    errors.not_implemented("the Keras 3 `.weights.h5` format is not supported yet (issue 3): Keras 2.15 " ..
-      "writes Keras 3's layout for such names; use a name ending in .h5 (not .weights.h5) for the Keras 2 " ..
-      "HDF5 layout")
-  end
   local h5 = is_hdf5_path(path)
   local format
   if save_format == nil then
@@ -146,9 +144,38 @@ end
 
 local ERROR_KIND = { EINVAL = "ValueError", ELIMIT = "RuntimeError", ENOMEM = "MemoryError" }
 
+-- Raises a writer failure (nil, msg, code from weightkit.core) with its Python class (ERRORS above).
+function M.raise_write_error(msg, code, overwrite)
+  if code == "EIO" and not overwrite and msg:find("already exists", 1, true) then
+    errors.raise("FileExistsError", msg)
+  end
+  errors.raise(ERROR_KIND[code] or "OSError", msg)
+end
+
+-- The overwrite policy above, shared with keras3/save.lua: true to write (overwriting), false when the
+-- user declined; raises FileExistsError when nobody can be asked.
+function M.confirm_overwrite(path, overwrite)
+  if overwrite or core.path_kind(path) ~= "file" then return true end
+  if not M.terminal.is_interactive() then
+    errors.raise("FileExistsError", path .. " already exists (save_weights with overwrite = false)")
+  end
+  return ask_to_proceed_with_overwrite(path)
+end
+
+-- Keras 3 names (see the header): `.weights.h5`, `.weights.json`, max_shard_size, and `.keras` unless
+-- a Keras 2 save_format is asked for.
+local function is_keras3_save(path, options)
+  if ends_with(path, ".weights.h5") or ends_with(path, ".weights.json") then return true end
+  if options.max_shard_size ~= nil then return true end
+  return ends_with(path, ".keras") and options.save_format == nil
+end
+
 function M.save_weights(model, path, options)
   if type(path) ~= "string" then
     errors.type_error("save_weights() filepath must be a string, got " .. type(path))
+  end
+  if is_keras3_save(path, type(options) == "table" and options or {}) then
+    return require("weightkit.keras3.save").save_weights(model, path, options)
   end
   options = check_options(options)
   local overwrite = options.overwrite
@@ -158,22 +185,12 @@ function M.save_weights(model, path, options)
     errors.value_error("Weights for model '" .. tostring(model.name) .. "' have not yet been created. Weights " ..
       "are created when the model is first called on inputs or `build()` is called with an `input_shape`.")
   end
-  if not overwrite and core.path_kind(path) == "file" then
-    if not M.terminal.is_interactive() then
-      errors.raise("FileExistsError", path .. " already exists (save_weights with overwrite = false)")
-    end
-    if not ask_to_proceed_with_overwrite(path) then return false end
-    overwrite = true
-  end
+  if not M.confirm_overwrite(path, overwrite) then return false end
+  if not overwrite and core.path_kind(path) == "file" then overwrite = true end
   local spec = M.spec_of(model)
   spec.overwrite = overwrite and true or false
   local ok, msg, code = core.save_keras2(path, spec)
-  if not ok then
-    if code == "EIO" and not overwrite and msg:find("already exists", 1, true) then
-      errors.raise("FileExistsError", msg)
-    end
-    errors.raise(ERROR_KIND[code] or "OSError", msg)
-  end
+  if not ok then M.raise_write_error(msg, code, overwrite) end
   return true
 end
 

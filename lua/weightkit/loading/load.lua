@@ -5,7 +5,11 @@ weightkit.loading.load — entry points of Keras 2 HDF5 weight loading.
       `file` is an opened file object (wk.open) or an in-memory table of the same shape (see common.lua).
       Dispatches to loading/topological.lua or loading/by_name.lua; returns the report (report.lua).
   load_into(model, file_or_path, options) -> report
-      glue for `Model:load_weights(path, options)`: checks the model and the options as tf-keras does,
+      glue for `Model:load_weights(path, options)`. Keras 3 files go to weightkit.keras3.load: a path
+      ending in `.weights.h5` or `.weights.json` always (Keras 3 and tf.keras 2.15 route by that name),
+      any other path or opened file whose format is "keras3-weights-h5" or "keras-zip" (so a `.keras`
+      zip loads as Keras 3, a `.keras` HDF5 file of tf.keras 2 as Keras 2). Otherwise (Keras 2 HDF5)
+      it checks the model and the options as tf-keras does,
       opens a path with options.open, else the function given to set_opener (wk.open), else
       weightkit.file's `open` (the same function; closing the file afterwards, also on failure), then
       calls load_weights. An opener may raise or return nil, message (Lua io convention).
@@ -23,13 +27,15 @@ local M = {}
 
 local KNOWN = { by_name = true, skip_mismatch = true, open = true, options = true }
 
-local function check_options(options)
+-- keras3_too: also accept Keras 3's `objects_to_skip` (the file may turn out to be a Keras 3 one;
+-- load_weights refuses it for a Keras 2 file).
+local function check_options(options, keras3_too)
   if options == nil then return {} end
   if type(options) ~= "table" then
     errors.type_error("load_weights() options must be a table, got " .. type(options))
   end
   for key in pairs(options) do
-    if not KNOWN[key] then
+    if not KNOWN[key] and not (keras3_too and key == "objects_to_skip") then
       errors.type_error("load_weights() got an unexpected keyword argument '" .. tostring(key) .. "'")
     end
   end
@@ -61,8 +67,23 @@ local function default_opener()
   return nil
 end
 
+local KERAS3_FORMATS = { ["keras3-weights-h5"] = true, ["keras-zip"] = true }
+
+local function ends_with(s, suffix) return s:sub(-#suffix) == suffix end
+
+local function keras3() return require "weightkit.keras3.load" end
+
 function M.load_into(model, file, options)
-  options = check_options(options)
+  -- Keras 3 names: `.weights.h5` / `.weights.json` always go to the Keras 3 loader (as in Keras 3 and
+  -- tf.keras 2.15); other names and opened files go by the format found in the file.
+  if type(file) == "string" and (ends_with(file, ".weights.h5") or ends_with(file, ".weights.json")) then
+    return keras3().load_path(model, file, options)
+  end
+  if type(file) == "table" and KERAS3_FORMATS[file.format] then
+    return keras3().load(model, file, options)
+  end
+  local k3_options = options
+  options = check_options(options, true)
   --[[ tf-keras: a model that has not created its variables cannot take HDF5 weights. ]]
   if model.built == false then
     errors.value_error("Unable to load weights saved in HDF5 format into a subclassed Model which has " ..
@@ -76,7 +97,12 @@ function M.load_into(model, file, options)
   end
   local f, msg = open(file)
   if not f then error(msg or ("cannot open " .. file), 0) end
-  local ok, report = pcall(M.load_weights, model, f, options)
+  local ok, report
+  if type(f) == "table" and KERAS3_FORMATS[f.format] then
+    ok, report = pcall(keras3().load, model, f, k3_options, file)
+  else
+    ok, report = pcall(M.load_weights, model, f, options)
+  end
   if type(f) == "table" or type(f) == "userdata" then
     local close = f.close
     if close then close(f) end

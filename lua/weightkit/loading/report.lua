@@ -1,7 +1,7 @@
 --[[
 weightkit.loading.report — the table every load returns (design.md §3).
 
-  report.mode            "topological" | "by_name"
+  report.mode            "topological" | "by_name" | "keras3" (weightkit.keras3.load)
   report.skip_mismatch   boolean
   report.keras_version   the file's keras_version ("1" when absent, as Keras reads it)
   report.backend         the file's backend attribute or nil
@@ -19,6 +19,17 @@ weightkit.loading.report — the table every load returns (design.md §3).
   report.missing   { "dense_2", ... }  model layers with weights that received nothing
   report.unused    { "dense_9", ... }  file layers holding weights whose values went nowhere
   report.warnings  { "<text>", ... }   every warning also handed to the errors.lua sink
+
+Keras 3 loads (mode "keras3") fill the same lists keyed by object paths: matched entries are
+  {file = "layers/dense" (the vars group, '/'-separated), layer = <object name>, path = <object path>,
+  partial = true | nil, weights = { {name = "dense/kernel:0", file = "layers/dense/vars/0", shape}, ...}}
+  (partial: the object failed after these weights were assigned, as Keras assigns one by one);
+  skipped entries (only with skip_mismatch; otherwise the load raises) add path, assigned (weights of
+  that object assigned before the failure) and reason "weight count mismatch" | "shape mismatch" |
+  "never built" | "missing dataset" | "read error" | "error"; missing = object paths with variables
+  and no group; unused = groups holding datasets that no object took ("optimizer", metrics groups).
+  report.source names the file (the index for a sharded load), report.format its wk.open format
+  ("keras3-sharded" for a `.weights.json` index).
 
 `tostring(report)` prints these as a readable table.
 ]]
@@ -74,13 +85,14 @@ function Report:__tostring()
   local n_weights = 0
   for _, m in ipairs(self.matched) do n_weights = n_weights + #m.weights end
   line(out, "load_weights report (%s%s)", self.mode, self.skip_mismatch and ", skip_mismatch" or "")
+  if self.source then line(out, "  file: %s%s", self.source, self.format and (" (" .. self.format .. ")") or "") end
   if self.keras_version then
     line(out, "  file: keras_version %s, backend %s", self.keras_version, tostring(self.backend))
   end
   line(out, "matched: %d layer(s), %d weight(s)", #self.matched, n_weights)
   for _, m in ipairs(self.matched) do
     local arrow = (m.file == m.layer) and m.layer or (m.file .. " -> " .. m.layer)
-    line(out, "  %s", arrow)
+    line(out, "  %s%s", arrow, m.partial and " (partial: the rest of this object failed)" or "")
     for _, w in ipairs(m.weights) do
       line(out, "    %-40s %s", w.name, shape_str(w.shape))
     end
@@ -96,8 +108,16 @@ function Report:__tostring()
   if #self.skipped > 0 then
     line(out, "skipped: %d", #self.skipped)
     for _, s in ipairs(self.skipped) do
-      line(out, "  %s%s: expected %s, file %s (%s)", s.layer, s.weight and (" " .. s.weight) or "",
-        size_str(s.expected), size_str(s.received), s.reason)
+      local where = s.path and s.path ~= s.layer and (" [" .. s.path .. "]") or ""
+      if s.expected ~= nil then
+        line(out, "  %s%s%s: expected %s, file %s (%s)", s.layer, where, s.weight and (" " .. s.weight) or "",
+          size_str(s.expected), size_str(s.received), s.reason)
+      else
+        line(out, "  %s%s%s: %s", s.layer, where, s.weight and (" " .. s.weight) or "", s.reason)
+      end
+      if s.assigned and s.assigned > 0 then
+        line(out, "    (%d weight(s) of this object assigned before the failure)", s.assigned)
+      end
     end
   end
   if #self.missing > 0 then line(out, "missing: %s", table.concat(self.missing, ", ")) end
