@@ -21,7 +21,12 @@ wk.activations = require "weightkit.activations"
 wk.layers = require "weightkit.layers"
 wk.Model = require "weightkit.model"
 wk.Sequential = require "weightkit.sequential"
-wk.models = { Model = wk.Model, Sequential = wk.Sequential }
+-- Models from configs and files (lua/weightkit/models.lua): wk.models.from_config(json),
+-- wk.load_model(path) for full-model .h5 and .keras; model:save(path) is a Model method.
+wk.models = require "weightkit.models"
+wk.models.Model, wk.models.Sequential = wk.Model, wk.Sequential
+wk.load_model = wk.models.load_model
+wk.model_from_json = wk.models.from_config
 
 -- Files without a model (lua/weightkit/file.lua): wk.open is io-style (file | nil, msg, code),
 -- wk.load_file its raising twin. Model:load_weights opens paths with wk.open.

@@ -5,8 +5,10 @@ weightkit.model — the functional Model (tf.keras 2.x `Functional`), a Layer ma
   m.layers, m.inputs, m.outputs, m:get_layer("dense") / m:get_layer(1), m(x) (symbolic or concrete)
   m:weights() m:trainable_weights() m:non_trainable_weights() m:get_weights() m:set_weights(list)
   m:count_params() m:summary{print_fn = print}
-  m:load_weights(path, {by_name =, skip_mismatch =}) -> report   (Keras 2 HDF5; weightkit.loading)
-  m:save_weights(path, {overwrite =, save_format =})               (Keras 2 HDF5; weightkit.saving)
+  m:load_weights(path, {by_name =, skip_mismatch =}) -> report   (weightkit.loading; Keras 3 files:
+                                                                    weightkit.keras3.load)
+  m:save_weights(path, {overwrite =, save_format =, max_shard_size =})  (weightkit.saving; `.weights.h5`,
+                                                                    `.weights.json`: weightkit.keras3.save)
 
 class_name is "Functional" (what tf.keras >= 2.4 writes in configs and summaries); auto-names come
 from the "model" counter: "model", "model_1", ...
@@ -385,15 +387,45 @@ end
 -- checks the count and every shape before assigning; its messages name the model).
 
 -- m:load_weights(path_or_file, {by_name = false, skip_mismatch = false}) -> report (design.md §3): Keras 2
--- HDF5 loading (lua/weightkit/loading); a path is opened with wk.open and closed afterwards.
+-- HDF5 loading (lua/weightkit/loading), or Keras 3 loading for `.weights.h5` / `.weights.json` names and
+-- Keras 3 files (`.keras` zips; lua/weightkit/keras3/load.lua, chosen by loading.load_into); a path is
+-- opened with wk.open and closed afterwards.
 function Model:load_weights(path, options)
   return require("weightkit.loading").load_into(self, path, options)
 end
 
--- m:save_weights(path, {overwrite = true, save_format = nil}) -> true | false (declined): Keras 2 HDF5
--- (lua/weightkit/saving.lua; TF checkpoints raise NotImplementedError).
+-- m:save_weights(path, {overwrite = true, save_format = nil, max_shard_size = nil}) -> true | false
+-- (declined): Keras 2 HDF5 (lua/weightkit/saving.lua; TF checkpoints raise NotImplementedError), Keras 3
+-- `.weights.h5` / sharded `.weights.json` (lua/weightkit/keras3/save.lua, chosen by saving.lua).
 function Model:save_weights(path, options)
   return require("weightkit.saving").save_weights(self, path, options)
+end
+
+--{=====================================================================================================
+-- Configs and whole-model saving (weightkit.config, weightkit.models)
+--======================================================================================================
+
+-- m:get_config() -> the "config" part of the Keras 2 model_config (tf.keras 2.15 spelling), a value
+-- weightkit.json encodes in Keras's key order; m:to_json() -> the whole model_config text.
+function Model:get_config()
+  return require("weightkit.config.serialize").model_config(self).config
+end
+
+function Model:to_json(indent)
+  local serialize = require "weightkit.config.serialize"
+  return serialize.to_json(serialize.model_config(self), indent)
+end
+
+-- wk.Model:from_config(config) / wk.Sequential:from_config(config): config is the "config" part (a
+-- table or JSON text of it) of a model of this class; returns a new model.
+function Model.from_config(cls, config, opts)
+  if type(config) == "string" then config = require("weightkit.config.json").decode(config) end
+  return (require("weightkit.models").from_config({class_name = cls.class_name, config = config}, opts))
+end
+
+-- m:save(path, {overwrite = true}): `.keras` archive or Keras 2 full-model HDF5 (weightkit.models).
+function Model:save(path, options)
+  return require("weightkit.models").save_model(self, path, options)
 end
 
 --{=====================================================================================================
