@@ -23,6 +23,7 @@ build = {
     ["weightkit.backend"] = "lua/weightkit/backend.lua",
     ["weightkit.cli"] = "lua/weightkit/cli.lua",
     ["weightkit.cli.inspect"] = "lua/weightkit/cli/inspect.lua",
+    ["weightkit.cli.sharded"] = "lua/weightkit/cli/sharded.lua",
     ["weightkit.config.deserialize"] = "lua/weightkit/config/deserialize.lua",
     ["weightkit.config.json"] = "lua/weightkit/config/json.lua",
     ["weightkit.config.legacy"] = "lua/weightkit/config/legacy.lua",

@@ -90,3 +90,25 @@ describe("a Keras 3 .weights.h5 file", function()
     end
   end)
 end)
+
+describe("wk.open on a .keras archive", function()
+  local wk = require "weightkit"
+  local REAL_DIR = os.getenv("WEIGHTKIT_REAL_FIXTURES") or "../shared/fixtures/real"
+
+  it("exposes the archive's members and reads metadata.json and config.json", function()
+    local f <close> = assert(wk.open(REAL_DIR .. "/k315_nested_container.keras"))
+    assert.are.equal("keras-zip", f.format)
+    local names = {}
+    for i, m in ipairs(f:members()) do names[i] = m.name end
+    assert.are.same({ "metadata.json", "config.json", "model.weights.h5" }, names)
+    local meta = require("weightkit.json").decode(f:member("metadata.json"))
+    assert.are.equal("3.15.0", meta.keras_version)
+    assert.are.equal(362, #f:member("config.json"))
+    assert.has_error(function() f:member("nope.json") end)
+  end)
+
+  it("a plain HDF5 file has no members", function()
+    local f <close> = assert(wk.open(REAL_DIR .. "/k3_dense_adam.weights.h5"))
+    assert.are.same({}, f:members())
+  end)
+end)

@@ -294,3 +294,87 @@ describe("weightkit inspect", function()
     assert.truthy(err2:find("unknown option '--frob'", 1, true))
   end)
 end)
+
+describe("weightkit inspect on a sharded Keras 3 index (.weights.json)", function()
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir -p " .. sh_quote(dir)))
+  local index = dir .. "/m.weights.json"
+
+  setup(function()
+    local script = dir .. "/save.lua"
+    local f = assert(io.open(script, "w"))
+    f:write([[
+local wk = require "weightkit"
+local L = wk.layers
+local m = wk.Sequential{ L.Input{shape = {300}}, L.Dense{units = 200}, L.Dense{units = 100}, L.Dense{units = 3} }
+m:save_weights(arg[1], {max_shard_size = 0.0003})
+]])
+    f:close()
+    local _, err, code = run(sh_quote(build .. "/weightkit") .. " run " .. sh_quote(script) .. " " .. sh_quote(index))
+    assert(code == 0, err)
+  end)
+
+  teardown(function() os.execute("rm -rf " .. sh_quote(dir)) end)
+
+  it("lists every weight_map group with its shard, and every shard's datasets, as h5py sees them", function()
+    local out, err, code = inspect("--json --sha256", index)
+    assert.are.equal(0, code, err)
+    local got = decode(out)
+    assert.are.equal("keras3-sharded", got.format)
+    -- the facts, from h5py: shard -> {path -> {shape, dtype, sha256}}
+    local oracle = assert(io.popen("/usr/bin/python3 - " .. sh_quote(dir) .. [==[ <<'PY'
+import glob, hashlib, json, os, sys, h5py
+out = {}
+for shard in sorted(glob.glob(os.path.join(sys.argv[1], "m_*.weights.h5"))):
+    facts = {}
+    def visit(name, obj):
+        if isinstance(obj, h5py.Dataset):
+            a = obj[()]
+            facts[name] = {"shape": list(a.shape), "dtype": str(a.dtype),
+                           "sha256": hashlib.sha256(a.astype(a.dtype.newbyteorder("<")).tobytes()).hexdigest()}
+    h5py.File(shard, "r").visititems(visit)
+    out[os.path.basename(shard)] = facts
+print(json.dumps(out))
+PY]==]))
+    local want = decode(oracle:read("a"))
+    oracle:close()
+    local shards = {}
+    for name in pairs(want) do shards[#shards + 1] = name end
+    assert.is_true(#shards >= 2, "expected several shards")
+
+    local names = {}
+    for i, l in ipairs(got.layers) do
+      names[i] = l.name
+      for _, w in ipairs(l.weights) do
+        local fact = want[w.file] and want[w.file][w.path]
+        assert(fact, "weight not in its shard: " .. tostring(w.file) .. " " .. w.path)
+        check_tensor(w.file .. ":" .. w.path, w, fact)
+      end
+    end
+    assert.are.same({ "", "layers/dense", "layers/dense_1", "layers/dense_2" }, names)
+    local count = 0
+    for _, t in ipairs(got.tensors) do
+      count = count + 1
+      check_tensor(t.file .. ":" .. t.path, t, want[t.file][t.path])
+    end
+    local total = 0
+    for _, facts in pairs(want) do
+      for _ in pairs(facts) do total = total + 1 end
+    end
+    assert.are.equal(total, count)
+  end)
+
+  it("fails with status 1 naming the index when a shard is missing", function()
+    local copy = dir .. "/broken.weights.json"
+    local text = read_all(index):gsub("m_00001%.weights%.h5", "gone_00001.weights.h5")
+    local f = assert(io.open(copy, "w"))
+    f:write(text)
+    f:close()
+    local out, err, code = inspect("--json", copy)
+    assert.are.equal(1, code)
+    assert.are.equal("", out)
+    assert.truthy(err:find(copy, 1, true), err)
+    assert.truthy(err:find("gone_00001.weights.h5", 1, true), err)
+  end)
+end)

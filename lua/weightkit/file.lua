@@ -30,6 +30,8 @@ weightkit.file — weights files without a model: the object `wk.open` returns.
   file.optimizer_weights  -> { W, ... } or nil  the root `optimizer_weights` group
   file:get(layer, weight) -> tensor | nil       the first layer of that name (names or 1-based indices)
   file:attribute(object_path, name) -> string | nil      e.g. file:attribute("/", "model_config")
+  file:members() -> {{name, size, compressed_size, method}, ...}  a .keras archive's zip members ({} else)
+  file:member(name) -> string          a member's bytes, e.g. file:member("config.json") (raises if absent)
   file:close(), file:is_closed(), `local file <close> = wk.open(path)`; tostring(file)
 
   W = {name = "dense_1/kernel:0", path = "model_weights/dense_1/dense_1/kernel:0", shape = {784, 64},
@@ -132,6 +134,15 @@ end
 
 function File:layer_names()
   return self._handle:layer_names()
+end
+
+-- A .keras archive's members ({} for other formats) and one member's bytes (raises when absent).
+function File:members()
+  return self._handle:members()
+end
+
+function File:member(name)
+  return self._handle:member(name)
 end
 
 function File:tensors()

@@ -17,6 +17,9 @@ archive): one layer per `vars` group, named by its group path without "/vars" ("
 for the root), weights "0", "1", ... in numeric order. `path` is the dataset's full path inside the
 (inner) HDF5 file without the leading '/'; `tensors` lists every dataset (depth-first, name order;
 optimizer weights included); dtypes are NumPy's. A .keras archive's keras_version is metadata.json's.
+A sharded index (`x.weights.json`, format "keras3-sharded", lua/weightkit/cli/sharded.lua): one layer
+per weight_map key, weights gathered from its shards; every weight and tensor also names its "file"
+(the shard), `tensors` lists every shard's datasets, shards in name order.
 --sha256 reads each tensor once (zero-copy where the file allows) and hashes its raw little-endian
 C-order bytes; a dataset whose type has no weightkit dtype (e.g. strings) gets "sha256": null.
 
@@ -25,6 +28,7 @@ Exit status: 0 on success, 1 when the file cannot be opened or read (the message
 ]]
 local core = require "weightkit.core"
 local json = require "weightkit.json"
+local sharded = require "weightkit.cli.sharded"
 
 local M = {}
 
@@ -94,9 +98,10 @@ local function json_document(h, with_sha)
   local tensors_json, sha_of = {}, {}
   for i, d in ipairs(h:tensors()) do
     local fields = { { "path", d.path }, { "shape", json.array(d.shape) }, { "dtype", d.dtype } }
+    if d.file then table.insert(fields, 1, { "file", d.file }) end
     if with_sha then
       local sha = hash(function() return h:read_dataset(i) end, d)
-      sha_of[d.path] = sha
+      sha_of[(d.file or "") .. "\0" .. d.path] = sha
       fields[#fields + 1] = { "sha256", sha }
     end
     tensors_json[i] = json.object(fields)
@@ -107,9 +112,10 @@ local function json_document(h, with_sha)
     for wi, w in ipairs(layer.weights) do
       local fields = { { "name", w.name }, { "path", w.path }, { "shape", json.array(w.shape) },
         { "dtype", w.dtype } }
+      if w.file then table.insert(fields, 2, { "file", w.file }) end
       if with_sha then
         -- the same dataset was hashed in `tensors` (a hard-linked alias path is hashed again)
-        local sha = sha_of[w.path] or hash(function() return h:read_weight(li, wi) end, w)
+        local sha = sha_of[(w.file or "") .. "\0" .. w.path] or hash(function() return h:read_weight(li, wi) end, w)
         fields[#fields + 1] = { "sha256", sha }
       end
       weights[wi] = json.object(fields)
@@ -156,7 +162,9 @@ local function summary(h, with_sha)
     local count = #layer.weights
     n_layers = n_layers + 1
     if count > 0 then n_with = n_with + 1 end
-    rows[#rows + 1] = string.format("%s (%d weight%s)", layer.name, count, count == 1 and "" or "s")
+    -- a Keras 3 file's root `vars` group is the layer named "" (the model's own variables)
+    rows[#rows + 1] = string.format("%s (%d weight%s)", layer.name == "" and "(model)" or layer.name, count,
+      count == 1 and "" or "s")
     weight_rows(layer.weights, function(wi) return h:read_weight(li, wi) end)
     for _, w in ipairs(layer.weights) do
       n_weights, params, bytes = n_weights + 1, params + w.numel, bytes + w.nbytes
@@ -260,7 +268,12 @@ function M.run(argv)
 
   -- Lazy: the layers are resolved as the summary or the document reaches them (each once); a
   -- corrupt one fails there with the message an eager open gives.
-  local h, msg = core.open(path, { lazy = true })
+  local h, msg
+  if path:match("%.json$") then
+    h, msg = sharded.open(path)
+  else
+    h, msg = core.open(path, { lazy = true })
+  end
   if not h then
     if not msg:find(path, 1, true) then msg = path .. ": " .. msg end
     io.stderr:write("weightkit inspect: ", msg, "\n")
