@@ -6,6 +6,9 @@ exactly what Keras prints (no Lua position prefix), e.g. `ValueError: Layer dens
 not compatible with provided weight shape (3, 2).`. Shorthands: errors.value_error(msg),
 errors.type_error(msg), errors.not_implemented(msg). Callers match with `err:match("^ValueError: ")`.
 `errors.kind(err)` returns the class prefix of such a string ("ValueError") or nil.
+`errors.check_keywords(fname, options, known)` checks an options table like Python keyword arguments:
+nil gives {}, a non-table or a key not in `known` raises TypeError with Python's text
+("save_weights() got an unexpected keyword argument 'x'"); returns the options.
 
 Warnings: `errors.warn(msg)` hands the text to the current sink (default: stderr, "WARNING: msg\n").
 `errors.set_warning_sink(fn)` installs fn(msg) (nil restores stderr) and returns the previous sink;
@@ -25,6 +28,19 @@ end
 function M.value_error(msg) M.raise("ValueError", msg) end
 function M.type_error(msg) M.raise("TypeError", msg) end
 function M.not_implemented(msg) M.raise("NotImplementedError", msg) end
+
+function M.check_keywords(fname, options, known)
+  if options == nil then return {} end
+  if type(options) ~= "table" then
+    M.type_error(fname .. "() options must be a table, got " .. type(options))
+  end
+  for key in pairs(options) do
+    if not known[key] then
+      M.type_error(fname .. "() got an unexpected keyword argument '" .. tostring(key) .. "'")
+    end
+  end
+  return options
+end
 
 function M.kind(err)
   if type(err) ~= "string" then return nil end

@@ -81,16 +81,7 @@ local function ask_to_proceed_with_overwrite(path)
 end
 
 local function check_options(options)
-  if options == nil then return {} end
-  if type(options) ~= "table" then
-    errors.type_error("save_weights() options must be a table, got " .. type(options))
-  end
-  for key in pairs(options) do
-    if not KNOWN[key] then
-      errors.type_error("save_weights() got an unexpected keyword argument '" .. tostring(key) .. "'")
-    end
-  end
-  return options
+  return errors.check_keywords("save_weights", options, KNOWN)
 end
 
 -- "h5" or raises (TF format, unknown formats), per the rules above.

@@ -16,42 +16,9 @@
 
 #include "weightkit.h"
 #include "wk_test.h"
+#include "wk_test_records.h"
 
-#define MAXF 8
 
-typedef struct rec {
-  int n;
-  char *f[MAXF];
-} rec;
-
-static rec *recs;
-static size_t nrecs;
-
-static int is(const rec *r, const char *tag) { return r->n > 0 && strcmp(r->f[0], tag) == 0; }
-
-static void load_records(FILE *in) {
-  char line[8192];
-  size_t cap = 0;
-  while (fgets(line, sizeof line, in) != NULL) {
-    rec r;
-    char *p = line, *tab;
-    size_t len = strlen(line);
-    if (len > 0 && line[len - 1] == '\n') line[--len] = '\0';
-    memset(&r, 0, sizeof r);
-    for (;;) {
-      tab = strchr(p, '\t');
-      if (tab != NULL) *tab = '\0';
-      if (r.n < MAXF) r.f[r.n++] = strdup(p);
-      if (tab == NULL) break;
-      p = tab + 1;
-    }
-    if (nrecs == cap) {
-      cap = cap ? 2 * cap : 256;
-      recs = (rec *)realloc(recs, cap * sizeof *recs);
-    }
-    recs[nrecs++] = r;
-  }
-}
 
 static const char *base_name(const char *path) {
   const char *s = strrchr(path, '/');
@@ -158,23 +125,6 @@ static void check_handle(wk_file *f, const char *label, size_t first, size_t end
 
 static void release_buffer(void *p) { free(p); }
 
-static void *slurp(const char *path, size_t *size) {
-  FILE *in = fopen(path, "rb");
-  char *buf;
-  long n;
-  if (in == NULL) return NULL;
-  fseek(in, 0, SEEK_END);
-  n = ftell(in);
-  fseek(in, 0, SEEK_SET);
-  buf = (char *)malloc(n > 0 ? (size_t)n : 1);
-  if (fread(buf, 1, (size_t)n, in) != (size_t)n) {
-    free(buf);
-    buf = NULL;
-  }
-  fclose(in);
-  *size = (size_t)n;
-  return buf;
-}
 
 static size_t check_block(size_t i) {
   const rec *h = &recs[i];
@@ -255,15 +205,11 @@ static void check_limits(const char *fixtures) {
 int main(void) {
   const char *fixtures = getenv("WK_FIXTURES");
   char tmpl[] = "/tmp/wk_h5_keras3_XXXXXX", cmd[2048];
-  FILE *in;
   size_t i;
   if (fixtures == NULL) fixtures = "../shared/fixtures/real";
   if (mkdtemp(tmpl) == NULL) return 1;
   snprintf(cmd, sizeof cmd, "/usr/bin/python3 spec/c/h5_keras3_expect.py '%s' '%s'", fixtures, tmpl);
-  in = popen(cmd, "r");
-  if (in == NULL) return 1;
-  load_records(in);
-  CHECK(pclose(in) == 0 && nrecs > 0, "h5_keras3_expect.py ran");
+  CHECK(load_records(cmd), "h5_keras3_expect.py ran");
   for (i = 0; i < nrecs;) {
     if (is(&recs[i], "FILE") || is(&recs[i], "MEM")) {
       i = check_block(i);

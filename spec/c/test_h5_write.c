@@ -28,27 +28,6 @@ static char *path_in(const char *name) {
   return p;
 }
 
-/* Bytes of a whole file (malloc'd; NULL when unreadable). */
-static unsigned char *slurp(const char *path, size_t *size) {
-  struct stat st;
-  FILE *f;
-  unsigned char *buf;
-  long n;
-  if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) return NULL;
-  f = fopen(path, "rb");
-  if (f == NULL) return NULL;
-  fseek(f, 0, SEEK_END);
-  n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  buf = (unsigned char *)malloc(n > 0 ? (size_t)n : 1);
-  if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-    free(buf);
-    buf = NULL;
-  }
-  fclose(f);
-  *size = (size_t)n;
-  return buf;
-}
 
 /* Number of leftover temporaries (*.wktmp) in the test directory. */
 static int temp_count(void) {

@@ -32,23 +32,6 @@ static char *path_in(const char *name) {
   return p;
 }
 
-/* Bytes of a whole file (malloc'd; NULL when unreadable). */
-static unsigned char *slurp(const char *path, size_t *size) {
-  struct stat st;
-  FILE *f;
-  unsigned char *buf;
-  if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) return NULL;
-  f = fopen(path, "rb");
-  if (f == NULL) return NULL;
-  buf = (unsigned char *)malloc(st.st_size > 0 ? (size_t)st.st_size : 1);
-  if (buf != NULL && fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
-    free(buf);
-    buf = NULL;
-  }
-  fclose(f);
-  *size = (size_t)st.st_size;
-  return buf;
-}
 
 static int same_file(const char *path, const unsigned char *bytes, size_t size) {
   size_t n = 0;

@@ -7,6 +7,8 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 
 #include "weightkit.h"
 
@@ -37,6 +39,25 @@ static inline wk_tensor *wk_test_tensor(wk_dtype dtype, int rank, const int64_t 
   if (wk_tensor_new(dtype, rank, shape, &t, err) != WK_OK) return NULL;
   for (i = 0; i < wk_tensor_numel(t); i++) wk_tensor_set_f64(t, i, values[i], err);
   return t;
+}
+
+/* The whole regular file at `path` in malloc'd memory (NULL when it is not one or cannot be
+** read); *size its length. `static inline`: tests that never call it get no warning. */
+static inline void *slurp(const char *path, size_t *size) {
+  struct stat st;
+  FILE *fp;
+  char *buf;
+  if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) return NULL;
+  fp = fopen(path, "rb");
+  if (fp == NULL) return NULL;
+  buf = (char *)malloc((size_t)st.st_size + 1);
+  if (buf != NULL && fread(buf, 1, (size_t)st.st_size, fp) != (size_t)st.st_size) {
+    free(buf);
+    buf = NULL;
+  }
+  fclose(fp);
+  *size = (size_t)st.st_size;
+  return buf;
 }
 
 #endif

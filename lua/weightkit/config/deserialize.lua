@@ -233,10 +233,8 @@ function M.layer_from_dict(entry, ctx)
     return custom:from_config(plain(raw, ctx))
   end
   local cls = catalog().get(class_name)
-  local translated = class_name
   if cls == nil and json.is_object(raw) and legacy.is_keras1(class_name, raw) then
-    translated = legacy.translate(class_name, {})
-    cls = catalog().get(translated)
+    cls = catalog().get(legacy.translate(class_name, {}))
   end
   -- registered_name "package>Class" of a Keras 3 custom object, or a class weightkit lacks
   if cls == nil or (registered ~= nil and registered ~= class_name and registered:find(">", 1, true)) then

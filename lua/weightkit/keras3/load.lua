@@ -54,16 +54,7 @@ M.NOT_BUILT = "You are loading weights into a model that has not yet been built.
 local KNOWN = { by_name = true, skip_mismatch = true, objects_to_skip = true, open = true }
 
 local function check_options(options)
-  if options == nil then return {} end
-  if type(options) ~= "table" then
-    errors.type_error("load_weights() options must be a table, got " .. type(options))
-  end
-  for key in pairs(options) do
-    if not KNOWN[key] then
-      errors.type_error("load_weights() got an unexpected keyword argument '" .. tostring(key) .. "'")
-    end
-  end
-  return options
+  return errors.check_keywords("load_weights", options, KNOWN)
 end
 
 -- Keras 3 Layer.__repr__.

@@ -56,16 +56,7 @@ local GB = 1024 ^ 3
 local function ends_with(s, suffix) return s:sub(-#suffix) == suffix end
 
 local function check_options(options)
-  if options == nil then return {} end
-  if type(options) ~= "table" then
-    errors.type_error("save_weights() options must be a table, got " .. type(options))
-  end
-  for key in pairs(options) do
-    if not KNOWN[key] then
-      errors.type_error("save_weights() got an unexpected keyword argument '" .. tostring(key) .. "'")
-    end
-  end
-  return options
+  return errors.check_keywords("save_weights", options, KNOWN)
 end
 
 function M.objects(model)

@@ -21,9 +21,10 @@ first in file order wins.
 SHARDED INDEX. {"metadata": {"total_size": bytes}, "weight_map": {"/layers/dense/vars": "x_00000.weights.h5"
 | [shard, ...], ...}}; each key is a `vars` group's absolute path, each shard a file beside the index.
 A group is assembled from the listed shards in order (a dataset name found in an earlier shard wins;
-one object's datasets may be split over shards; each weight's `shard` names its file). A shard that cannot be opened, or a key that none of
-its listed shards holds, raises a ValueError naming the index and the shard(s); so does a shard name
-that is not a plain file name (no '/' or '\\': an index never reaches outside its directory).
+one object's datasets may be split over shards; each weight's `shard` names its file). A shard that
+cannot be opened, or a key that none of its listed shards holds, raises a ValueError naming the index
+and the shard(s); so does a shard name that is not a plain file name (no '/' or '\\': an index never
+reaches outside its directory).
 ]]
 local errors = require "weightkit.errors"
 local json = require "weightkit.json"

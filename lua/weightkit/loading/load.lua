@@ -29,17 +29,11 @@ local KNOWN = { by_name = true, skip_mismatch = true, open = true, options = tru
 
 -- keras3_too: also accept Keras 3's `objects_to_skip` (the file may turn out to be a Keras 3 one;
 -- load_weights refuses it for a Keras 2 file).
+local KNOWN_KERAS3 = { objects_to_skip = true }
+for key in pairs(KNOWN) do KNOWN_KERAS3[key] = true end
+
 local function check_options(options, keras3_too)
-  if options == nil then return {} end
-  if type(options) ~= "table" then
-    errors.type_error("load_weights() options must be a table, got " .. type(options))
-  end
-  for key in pairs(options) do
-    if not KNOWN[key] and not (keras3_too and key == "objects_to_skip") then
-      errors.type_error("load_weights() got an unexpected keyword argument '" .. tostring(key) .. "'")
-    end
-  end
-  return options
+  return errors.check_keywords("load_weights", options, keras3_too and KNOWN_KERAS3 or KNOWN)
 end
 
 function M.load_weights(model, file, options)
