@@ -152,6 +152,11 @@ function OpaqueLayer:save_weights(path, options)
   return require("weightkit.keras3.save").save_weights(self, path, options)
 end
 
+-- model:save for an opaque root, as for a wk.Model (weightkit.models.save_model).
+function OpaqueLayer:save(path, options)
+  return require("weightkit.models").save_model(self, path, options)
+end
+
 OpaqueLayer.__tostring = function(self)
   return string.format("<weightkit.layers.OpaqueLayer %s name=%s, %d weights>", self.class_name, self.name,
     #self:weights())
