@@ -13,10 +13,10 @@ BUILD    ?= build
 PREFIX   ?= /usr/local
 LUA_VER  := 5.4
 
-PKGS     := lua$(LUA_VER) hdf5 libzip
+PKGS     := lua$(LUA_VER) hdf5 libzip snappy
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LUA_LIBS   := $(shell pkg-config --libs lua$(LUA_VER) 2>/dev/null)
-DEP_LIBS  := $(shell pkg-config --libs hdf5 libzip 2>/dev/null)
+DEP_LIBS  := $(shell pkg-config --libs hdf5 libzip snappy 2>/dev/null)
 
 SANITIZE ?=
 CC       ?= cc

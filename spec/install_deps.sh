@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages weightkit builds and tests with, when any is missing.
 set -eu
-PACKAGES="gcc make pkg-config lua5.4 liblua5.4-dev lua-busted luarocks libhdf5-dev libzip-dev python3-h5py python3-numpy"
+PACKAGES="gcc make pkg-config lua5.4 liblua5.4-dev lua-busted luarocks libhdf5-dev libzip-dev libsnappy-dev python3-h5py python3-numpy"
 missing=""
 for p in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

@@ -6,10 +6,12 @@
 ** luaopen_weightkit_core (declared at the bottom) and gets the same core behind the Lua API.
 **
 ** Formats supported by this version of the core (reading): Keras 1/2 HDF5 weights files and
-** Keras 1/2/3 legacy full-model HDF5 files, Keras 3 .weights.h5 files and .keras archives
-** (wk_file_open, section "Files"). Tensors also live in memory without any file.
+** Keras 1/2/3 legacy full-model HDF5 files, Keras 3 .weights.h5 files and .keras archives,
+** TensorFlow checkpoints and SavedModel variables (wk_file_open, section "Files"). Tensors also
+** live in memory without any file.
 ** Writing: Keras 2 HDF5 weights files (wk_write_keras2), Keras 3 .weights.h5 files
-** (wk_write_keras3) and zip archives for .keras files (wk_write_keras_zip), section "Writing".
+** (wk_write_keras3), zip archives for .keras files (wk_write_keras_zip) and TensorFlow
+** checkpoints (wk_write_tf_checkpoint), section "Writing".
 **
 ** ERROR MODEL
 **   Every fallible function returns a wk_status; WK_OK (0) means success. On failure it also
@@ -315,6 +317,27 @@ struct lua_State;
 **                      of the weights member (`model.weights.h5`; `variables.h5` of Keras 2.11),
 **                      opened from memory as above (no temporary file); the other members are
 **                      listed by wk_file_member and read by wk_file_read_member.
+**   "tf-checkpoint"    a TensorFlow tensor bundle (tf.keras save_weights(save_format='tf'),
+**                      tf.train.Checkpoint; keras-formats.md §5), wk_tfbundle.c: wk_file_open takes
+**                      its prefix P (P.index + P.data-NNNNN-of-NNNNN), the P.index file itself, or
+**                      a directory holding a `checkpoint` file (its model_checkpoint_path).
+**   "savedmodel"       a SavedModel directory (saved_model.pb or saved_model.pbtxt in it): its
+**                      variables/variables bundle, read as above.
+**                      A TF bundle's layers and weights come from the keys `<object path>/
+**                      .ATTRIBUTES/<attribute>`: a VARIABLE_VALUE attribute belongs to the
+**                      variable's parent object (layer = the object path without its last
+**                      component, weight name = that component: "layer_with_weights-0" /
+**                      "kernel"); any other attribute (OBJECT_CONFIG_JSON) to the object itself
+**                      (layer = object path, weight = attribute name). Layers in the order of their
+**                      first key (bytewise key order, as stored); names kept escaped as stored
+**                      (".S" for '/', ".." for '.'). `path` is the full key. Keys without
+**                      "/.ATTRIBUTES/" (_CHECKPOINTABLE_OBJECT_GRAPH) appear in wk_file_tensors only.
+**                      DT_STRING tensors have dtype WK_DTYPE_COUNT and dtype_name "string" (read
+**                      them with wk_file_read_strings). Every read checks the entry's size and its
+**                      CRC-32C (a mismatch is WK_EFORMAT naming the key); big-endian bundles are
+**                      byte-swapped; partitioned variables (slices) are reassembled (the full
+**                      tensor's key is listed, its slice keys are not). The object graph is
+**                      wk_file_object_graph's.
 **   Any other HDF5 file fails with WK_EFORMAT and a message saying it is not a Keras weights file.
 **
 ** LAYERS AND TENSORS
@@ -415,7 +438,8 @@ WK_API void wk_file_close(wk_file *f);
 
 /* The path or name the file was opened with. */
 WK_API const char *wk_file_name(const wk_file *f);
-/* "keras2-h5", "keras2-h5-model", "keras3-weights-h5" or "keras-zip" (static strings). */
+/* "keras2-h5", "keras2-h5-model", "keras3-weights-h5", "keras-zip", "tf-checkpoint" or
+** "savedmodel" (static strings). */
 WK_API const char *wk_file_format(const wk_file *f);
 /* The `keras_version` / `backend` attributes of the weights group (the root, or
 ** `model_weights` of a full model: what Keras reads when loading); NULL when absent (Keras 1
@@ -474,6 +498,50 @@ WK_API wk_status wk_file_read(wk_file *f, const wk_tensor_info *info, wk_tensor 
 ** the attribute is absent, else borrowed from the handle. WK_EFORMAT when it is not a string. */
 WK_API wk_status wk_file_string_attribute(wk_file *f, const char *object_path, const char *name,
                                           const char **out, wk_error *err);
+
+/* ---- TensorFlow checkpoints ("tf-checkpoint", "savedmodel") ---- */
+
+/* The decoded _CHECKPOINTABLE_OBJECT_GRAPH (TrackableObjectGraph, keras-formats.md §5.5). Node ids
+** are the file's (0-based, node 0 the root); strings are borrowed from the handle. */
+typedef struct wk_ckpt_child {
+  int32_t node_id;
+  const char *local_name;
+} wk_ckpt_child;
+
+typedef struct wk_ckpt_attribute {
+  const char *name;           /* "VARIABLE_VALUE", "OBJECT_CONFIG_JSON", ... */
+  const char *full_name;      /* the variable's name without ":0" ("dense/kernel"), may be "" */
+  const char *checkpoint_key; /* the bundle key holding the value */
+  int optional_restore;
+} wk_ckpt_attribute;
+
+typedef struct wk_ckpt_slot {
+  int32_t original_variable_node_id;
+  const char *slot_name;      /* "m", "v", "rms", "momentum", ... */
+  int32_t slot_variable_node_id;
+} wk_ckpt_slot;
+
+typedef struct wk_ckpt_node {
+  size_t child_count;
+  const wk_ckpt_child *children;
+  size_t attribute_count;
+  const wk_ckpt_attribute *attributes;
+  size_t slot_count;
+  const wk_ckpt_slot *slots;
+} wk_ckpt_node;
+
+/* The object graph, decoded on the first call (unknown protobuf fields skipped; node ids out of
+** range are WK_EFORMAT) and cached. *count is 0 when the bundle has no object graph (a
+** name-based checkpoint). WK_EINVAL for a file that is not a TF bundle. */
+WK_API wk_status wk_file_object_graph(wk_file *f, const wk_ckpt_node **nodes, size_t *count,
+                                      wk_error *err);
+
+/* The elements of a DT_STRING tensor (C order): items[i] holds lengths[i] bytes (NUL-terminated
+** after them, but may contain NULs). Borrowed from the handle. The lengths' CRC and the entry's
+** CRC are checked. WK_EDTYPE for a tensor that is not a string tensor. */
+WK_API wk_status wk_file_read_strings(wk_file *f, const wk_tensor_info *info,
+                                      const char *const **items, const size_t **lengths,
+                                      size_t *count, wk_error *err);
 
 /* ---- archive members ("keras-zip"; every other format has none) ---- */
 
@@ -665,6 +733,34 @@ typedef struct wk_zip_member {
 
 WK_API wk_status wk_write_keras_zip(const char *path, const wk_zip_member *members, size_t count,
                                     int overwrite, wk_error *err);
+
+/*
+** wk_write_tf_checkpoint writes a TensorFlow tensor bundle at `prefix` (keras-formats.md §5):
+** `<prefix>.data-00000-of-00001` (every tensor's bytes, little-endian, back to back in key order,
+** no padding) and `<prefix>.index` (a LevelDB-style table: blocks of about 256 KiB, restart
+** interval 16, no compression, each block's masked CRC-32C; key "" = BundleHeaderProto
+** {num_shards 1, version {producer 1}}, then one BundleEntryProto per key with dtype, shape,
+** offset, size and the masked CRC-32C of the bytes). Keys are written in bytewise order whatever
+** the caller's order; a duplicate or empty key is WK_EINVAL. When `node_count` > 0 the object
+** graph is serialized (TrackableObjectGraph) as the DT_STRING scalar _CHECKPOINTABLE_OBJECT_GRAPH
+** (a caller's entry of that name is WK_EINVAL). Tensors of every wk dtype are written (bool as
+** one byte, float16 as DT_HALF, bfloat16 as DT_BFLOAT16); string entries as DT_STRING. The
+** `checkpoint` state file is not written (the caller's policy). Saved atomically: both files go
+** to temporaries, are flushed, then renamed (data first, index last); a failure leaves the
+** previous files in place. overwrite = 0 and an existing index: WK_EIO.
+*/
+typedef struct wk_ckpt_entry {
+  const char *key;
+  const wk_tensor *tensor;        /* borrowed; NULL for a string entry */
+  const char *const *strings;     /* a string entry: string_count items ... */
+  const size_t *string_lengths;   /* ... of these byte lengths */
+  size_t string_count;
+  int string_rank;                /* 0: a scalar (string_count must be 1), 1: a vector */
+} wk_ckpt_entry;
+
+WK_API wk_status wk_write_tf_checkpoint(const char *prefix, const wk_ckpt_entry *entries, size_t count,
+                                        const wk_ckpt_node *graph, size_t node_count, int overwrite,
+                                        wk_error *err);
 
 /* Frees memory the core handed to the caller (wk_write_keras3_memory). NULL is a no-op. */
 WK_API void wk_free(void *p);
