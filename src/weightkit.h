@@ -7,8 +7,8 @@
 **
 ** Formats supported by this version of the core (reading): Keras 1/2 HDF5 weights files and
 ** Keras 1/2/3 legacy full-model HDF5 files, Keras 3 .weights.h5 files and .keras archives,
-** TensorFlow checkpoints and SavedModel variables (wk_file_open, section "Files"). Tensors also
-** live in memory without any file.
+** TensorFlow checkpoints and SavedModel variables, safetensors files (wk_file_open, section
+** "Files"). Tensors also live in memory without any file.
 ** Writing: Keras 2 HDF5 weights files (wk_write_keras2), Keras 3 .weights.h5 files
 ** (wk_write_keras3), zip archives for .keras files (wk_write_keras_zip) and TensorFlow
 ** checkpoints (wk_write_tf_checkpoint), section "Writing".
@@ -338,6 +338,15 @@ struct lua_State;
 **                      byte-swapped; partitioned variables (slices) are reassembled (the full
 **                      tensor's key is listed, its slice keys are not). The object graph is
 **                      wk_file_object_graph's.
+**   "safetensors"      a safetensors file (8-byte little-endian header length, JSON header, data;
+**                      wk_safetensors.c): every tensor is one weight; layers group the names at
+**                      their last '.' ("encoder.layer.0.weight" -> layer "encoder.layer.0", weight
+**                      "weight"; a name without '.' is its own layer), in header order; `path` is
+**                      the full name. The header is checked before use: offsets in bounds, no
+**                      overlap, no hole, sizes = numel * dtype size, known dtypes (BOOL, U8..U64,
+**                      I8..I64, F16, BF16, F32, F64; others listed, not readable). `__metadata__`
+**                      values are wk_file_string_attribute(f, "__metadata__", key). Reads are
+**                      zero-copy from the mapping when aligned.
 **   Any other HDF5 file fails with WK_EFORMAT and a message saying it is not a Keras weights file.
 **
 ** LAYERS AND TENSORS
@@ -743,7 +752,9 @@ WK_API wk_status wk_write_keras_zip(const char *path, const wk_zip_member *membe
 ** offset, size and the masked CRC-32C of the bytes). Keys are written in bytewise order whatever
 ** the caller's order; a duplicate or empty key is WK_EINVAL. When `node_count` > 0 the object
 ** graph is serialized (TrackableObjectGraph) as the DT_STRING scalar _CHECKPOINTABLE_OBJECT_GRAPH
-** (a caller's entry of that name is WK_EINVAL). Tensors of every wk dtype are written (bool as
+** (a caller's entry of that name is WK_EINVAL; node ids out of range are WK_EINVAL), each node
+** with has_checkpoint_values as recent TF writes it (true when the node or a node reachable
+** through its children has attributes or slot variables). Tensors of every wk dtype are written (bool as
 ** one byte, float16 as DT_HALF, bfloat16 as DT_BFLOAT16); string entries as DT_STRING. The
 ** `checkpoint` state file is not written (the caller's policy). Saved atomically: both files go
 ** to temporaries, are flushed, then renamed (data first, index last); a failure leaves the
@@ -752,8 +763,8 @@ WK_API wk_status wk_write_keras_zip(const char *path, const wk_zip_member *membe
 typedef struct wk_ckpt_entry {
   const char *key;
   const wk_tensor *tensor;        /* borrowed; NULL for a string entry */
-  const char *const *strings;     /* a string entry: string_count items ... */
-  const size_t *string_lengths;   /* ... of these byte lengths */
+  const char *const *strings;     /* a string entry: string_count items (any bytes) ... */
+  const size_t *string_lengths;   /* ... of these byte lengths (both may be NULL when 0 items) */
   size_t string_count;
   int string_rank;                /* 0: a scalar (string_count must be 1), 1: a vector */
 } wk_ckpt_entry;
@@ -761,6 +772,20 @@ typedef struct wk_ckpt_entry {
 WK_API wk_status wk_write_tf_checkpoint(const char *prefix, const wk_ckpt_entry *entries, size_t count,
                                         const wk_ckpt_node *graph, size_t node_count, int overwrite,
                                         wk_error *err);
+
+/*
+** wk_write_safetensors writes a safetensors file (the format of huggingface/safetensors): the
+** header JSON lists the tensors sorted as the reference writer sorts them (by dtype alignment,
+** largest first, then by name), each {"dtype", "shape", "data_offsets"}, then `__metadata__` (string
+** values) when metadata_count > 0; the header is padded with spaces to a multiple of 8 bytes; the
+** data follow back to back, little-endian. Names must be unique, non-empty and not
+** "__metadata__". Saved atomically (ATOMIC SAVE above).
+*/
+WK_API wk_status wk_write_safetensors(const char *path, const char *const *names,
+                                      const wk_tensor *const *tensors, size_t count,
+                                      const char *const *metadata_keys,
+                                      const char *const *metadata_values, size_t metadata_count,
+                                      int overwrite, wk_error *err);
 
 /* Frees memory the core handed to the caller (wk_write_keras3_memory). NULL is a no-op. */
 WK_API void wk_free(void *p);
