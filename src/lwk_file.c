@@ -26,6 +26,13 @@
 **       O(1): the core's arrays are addressed directly, never searched by path)
 **   read(layer_name, weight_name) -> tensor | nil      (the first layer of that name, like Keras)
 **   attribute(object_path, name) -> string | nil        (nil when absent)
+**   read_strings(i) -> {string, ...}   the DT_STRING tensor tensors()[i] of a TF bundle (raises for
+**       any other tensor)
+**   object_graph() -> nil | {node, ...}   a TF bundle's TrackableObjectGraph, node i at index i + 1:
+**       {children = {{node_id, local_name}}, attributes = {{name, full_name, checkpoint_key,
+**       optional_restore}}, slot_variables = {{original_variable_node_id, slot_name,
+**       slot_variable_node_id}}} (ids 0-based as in the file); nil without a graph; raises for
+**       other formats
 **   close() is_closed()
 ** Reads and attribute errors raise "weightkit: <message>"; any method on a closed handle raises
 ** "attempt to use a closed file".
@@ -377,6 +384,83 @@ static int f_read(lua_State *L) {
   return 1;
 }
 
+/* read_strings(i) -> {string, ...}: the elements of the DT_STRING tensor tensors()[i] (TF bundles). */
+static int f_read_strings(lua_State *L) {
+  wk_file *f = check_file(L);
+  const wk_tensor_info *infos;
+  const char *const *items;
+  const size_t *lengths;
+  size_t i, n, count;
+  wk_error err;
+  lwk_check(L, wk_file_tensors(f, &infos, &n, &err), &err);
+  i = check_position(L, 2, n, "dataset");
+  lwk_check(L, wk_file_read_strings(f, &infos[i], &items, &lengths, &count, &err), &err);
+  lua_createtable(L, count > INT_MAX ? 0 : (int)count, 0);
+  for (i = 0; i < count; i++) {
+    lua_pushlstring(L, items[i], lengths[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  return 1;
+}
+
+/* object_graph() -> nil (no graph: a name-based checkpoint) or {node, ...}, node i at index i + 1:
+** {children = {{node_id =, local_name =}}, attributes = {{name =, full_name =, checkpoint_key =,
+** optional_restore =}}, slot_variables = {{original_variable_node_id =, slot_name =,
+** slot_variable_node_id =}}}; node ids 0-based as stored. Raises for a file that is not a TF bundle. */
+static void set_int(lua_State *L, const char *key, lua_Integer v) {
+  lua_pushinteger(L, v);
+  lua_setfield(L, -2, key);
+}
+
+static int f_object_graph(lua_State *L) {
+  wk_file *f = check_file(L);
+  const wk_ckpt_node *nodes;
+  size_t i, j, n;
+  wk_error err;
+  lwk_check(L, wk_file_object_graph(f, &nodes, &n, &err), &err);
+  if (n == 0) {
+    lua_pushnil(L);
+    return 1;
+  }
+  lua_createtable(L, n > INT_MAX ? 0 : (int)n, 0);
+  for (i = 0; i < n; i++) {
+    const wk_ckpt_node *nd = &nodes[i];
+    lua_createtable(L, 0, 3);
+    lua_createtable(L, (int)nd->child_count, 0);
+    for (j = 0; j < nd->child_count; j++) {
+      lua_createtable(L, 0, 2);
+      set_int(L, "node_id", nd->children[j].node_id);
+      set_string(L, "local_name", nd->children[j].local_name);
+      lua_rawseti(L, -2, (lua_Integer)j + 1);
+    }
+    lua_setfield(L, -2, "children");
+    lua_createtable(L, (int)nd->attribute_count, 0);
+    for (j = 0; j < nd->attribute_count; j++) {
+      const wk_ckpt_attribute *a = &nd->attributes[j];
+      lua_createtable(L, 0, 4);
+      set_string(L, "name", a->name);
+      set_string(L, "full_name", a->full_name);
+      set_string(L, "checkpoint_key", a->checkpoint_key);
+      lua_pushboolean(L, a->optional_restore);
+      lua_setfield(L, -2, "optional_restore");
+      lua_rawseti(L, -2, (lua_Integer)j + 1);
+    }
+    lua_setfield(L, -2, "attributes");
+    lua_createtable(L, (int)nd->slot_count, 0);
+    for (j = 0; j < nd->slot_count; j++) {
+      const wk_ckpt_slot *sl = &nd->slots[j];
+      lua_createtable(L, 0, 3);
+      set_int(L, "original_variable_node_id", sl->original_variable_node_id);
+      set_string(L, "slot_name", sl->slot_name);
+      set_int(L, "slot_variable_node_id", sl->slot_variable_node_id);
+      lua_rawseti(L, -2, (lua_Integer)j + 1);
+    }
+    lua_setfield(L, -2, "slot_variables");
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  return 1;
+}
+
 static int l_tensor_sha256(lua_State *L) {
   wk_tensor *t = lwk_check_tensor(L, 1);
   unsigned char digest[32];
@@ -399,6 +483,7 @@ static const luaL_Reg file_methods[] = {
   {"tensor_totals", f_tensor_totals}, {"attribute", f_attribute},
   {"read_weight", f_read_weight}, {"read_top_level", f_read_top_level},
   {"read_optimizer", f_read_optimizer}, {"read_dataset", f_read_dataset}, {"read", f_read},
+  {"read_strings", f_read_strings}, {"object_graph", f_object_graph},
   {NULL, NULL}
 };
 

@@ -336,8 +336,10 @@ struct lua_State;
 **                      them with wk_file_read_strings). Every read checks the entry's size and its
 **                      CRC-32C (a mismatch is WK_EFORMAT naming the key); big-endian bundles are
 **                      byte-swapped; partitioned variables (slices) are reassembled (the full
-**                      tensor's key is listed, its slice keys are not). The object graph is
-**                      wk_file_object_graph's.
+**                      tensor's key is listed, its slice keys are not; they are looked up under
+**                      TF's EncodeTensorNameSlice keys). The object graph is
+**                      wk_file_object_graph's. wk_file_string_attribute finds nothing in a bundle
+**                      (*out NULL). Big-endian bundles report big_endian = 1.
 **   "safetensors"      a safetensors file (8-byte little-endian header length, JSON header, data;
 **                      wk_safetensors.c): every tensor is one weight; layers group the names at
 **                      their last '.' ("encoder.layer.0.weight" -> layer "encoder.layer.0", weight
@@ -419,7 +421,8 @@ typedef struct wk_tensor_info {
   int64_t shape[WK_MAX_RANK];
   int64_t numel;
   size_t nbytes;          /* numel * dtype size (0 when dtype is WK_DTYPE_COUNT) */
-  const char *layout;     /* "contiguous", "chunked" or "compact" */
+  const char *layout;     /* "contiguous", "chunked" or "compact"; TF bundles: "contiguous", or
+                          ** "sliced" for a partitioned tensor (assembled from its slices) */
   int filtered;           /* 1 when a filter pipeline (compression, shuffle, ...) is set */
   int big_endian;         /* 1 when the stored byte order is big-endian */
 } wk_tensor_info;

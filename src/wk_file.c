@@ -1,11 +1,14 @@
 /*
 ** wk_file.c — the wk_file handle: format detection, accessors, close, and the arena behind
-** every borrowed string. Format readers fill the handle (see wk_file.h).
+** every borrowed string. Format readers fill the handle (see wk_file.h). Detection: a regular
+** file with the HDF5 or zip signature goes to those readers; anything else (a directory, a
+** `.index` file, a bundle prefix) is asked of wk__tf_resolve (wk_tfbundle_path.c).
 */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -151,20 +154,58 @@ static wk_status sniff_path(const char *path, sniff_kind *kind, wk_error *err) {
 
 static wk_status unsupported(const char *name, sniff_kind kind, wk_error *err) {
   (void)kind;
-  return wk__error_set(err, WK_EFORMAT, "%s: not a recognized weights file (no HDF5 signature)", name);
+  return wk__error_set(err, WK_EFORMAT,
+                       "%s: not a recognized weights file (no HDF5 or zip signature, not a TensorFlow checkpoint)",
+                       name);
 }
 
 /* }==================================================================== */
 
+/* A TF bundle at `prefix` (see wk_tfbundle_path.c for the paths that lead here). */
+static wk_status open_tf(const char *path, const char *prefix, const char *format, const wk_open_options *options,
+                         wk_file **out, wk_error *err) {
+  wk_file *f;
+  wk_status st = wk__file_new(path, options, &f, err);
+  if (st != WK_OK) return st;
+  st = wk__tfbundle_open(f, prefix, format, err);
+  if (st != WK_OK) {
+    wk_file_close(f);
+    return st;
+  }
+  *out = f;
+  return WK_OK;
+}
+
 WK_API wk_status wk_file_open(const char *path, const wk_open_options *options, wk_file **out,
                               wk_error *err) {
   sniff_kind kind = SNIFF_OTHER;
+  struct stat sb;
+  int regular;
+  char *prefix = NULL;
+  const char *format = NULL;
+  size_t max_bytes = options != NULL && options->max_attribute_bytes ? options->max_attribute_bytes
+                                                                     : WK__DEFAULT_MAX_ATTRIBUTE_BYTES;
   wk_file *f;
   wk_status st;
   if (path == NULL || out == NULL) return wk__error_set(err, WK_EINVAL, "wk_file_open: NULL argument");
-  st = sniff_path(path, &kind, err);
-  if (st != WK_OK) return st;
-  if (kind == SNIFF_OTHER) return unsupported(path, kind, err);
+  regular = stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+  if (regular) {
+    st = sniff_path(path, &kind, err);
+    if (st != WK_OK) return st;
+  }
+  if (kind == SNIFF_OTHER) {
+    /* directories, `.index` files and bundle prefixes (which need not exist themselves) */
+    st = wk__tf_resolve(path, regular, max_bytes, &prefix, &format, err);
+    if (st != WK_OK) return st;
+    if (prefix != NULL) {
+      st = open_tf(path, prefix, format, options, out, err);
+      free(prefix);
+      return st;
+    }
+    if (!regular && stat(path, &sb) != 0)
+      return wk__error_set(err, WK_EIO, "%s: cannot open: %s", path, strerror(errno));
+    return unsupported(path, kind, err);
+  }
   st = wk__file_new(path, options, &f, err);
   if (st != WK_OK) return st;
   st = kind == SNIFF_ZIP ? wk__zip_open_path(f, path, err) : wk__h5_open_path(f, path, err);

@@ -1,8 +1,8 @@
 /*
 ** wk_file.h — the format-independent part of the wk_file handle (private, prefix wk__).
 **
-** A wk_file is filled by one format reader (wk_h5_keras2.c, wk_h5_keras3.c, wk_keras_zip.c;
-** TF bundles later) through wk__file_ops. Every string and array the public accessors return
+** A wk_file is filled by one format reader (wk_h5_keras2.c, wk_h5_keras3.c, wk_keras_zip.c,
+** wk_tfbundle.c) through wk__file_ops. Every string and array the public accessors return
 ** lives in the handle's arena and is freed in one go by wk_file_close; the reader's own
 ** state lives in `impl`, freed by ops->close. The region (file mapping or memory image), if
 ** any, holds one reference for the handle; zero-copy tensors hold their own.
@@ -104,6 +104,16 @@ wk_status wk__file_new(const char *name, const wk_open_options *options, wk_file
 ** member with it. */
 wk_status wk__h5_open_path(wk_file *f, const char *path, wk_error *err);
 wk_status wk__h5_open_image(wk_file *f, const void *data, size_t size, wk_error *err);
+/* TF tensor bundles (wk_tfbundle.c): reads `<prefix>.index` (data shards on demand) and sets
+** f->format to `format` ("tf-checkpoint" or "savedmodel"). On failure it leaves `f` for the
+** caller to close. */
+wk_status wk__tfbundle_open(wk_file *f, const char *prefix, const char *format, wk_error *err);
+/* Whether `path` names a TF bundle (wk_tfbundle_path.c): *prefix (malloc'd, the caller frees it)
+** and *format are set when it does, left NULL when it does not (WK_OK either way). A directory
+** that is neither a SavedModel nor holds a `checkpoint` file is WK_EFORMAT. `regular_file`: the
+** path is a regular file that is not HDF5 or zip (then a ".index" name counts). */
+wk_status wk__tf_resolve(const char *path, int regular_file, size_t max_bytes, char **prefix,
+                         const char **format, wk_error *err);
 /* .keras archives (wk_keras_zip.c): the path is sniffed as a zip (local header magic). */
 wk_status wk__zip_open_path(wk_file *f, const char *path, wk_error *err);
 /* A .keras archive held in memory (wk_file_open_memory): f->region wraps the caller's image.

@@ -23,6 +23,16 @@ weightkit.file — weights files without a model: the object `wk.open` returns.
                            2-byte dataset tagged dtype = "bfloat16" reads as bfloat16; no top-level or
                            optimizer lists (the optimizer's state is the layer "optimizer")
       "keras-zip"          a .keras archive: the layers and tensors of its weights member, as above
+      "tf-checkpoint"      a TensorFlow tensor bundle (save_weights(save_format="tf"), tf.train.Checkpoint):
+                           opened by its prefix P (P.index + P.data-*), by P.index, or by a directory holding a
+                           `checkpoint` file. Layers come from the keys "<object path>/.ATTRIBUTES/<attr>": a
+                           VARIABLE_VALUE belongs to its parent object (layer "layer_with_weights-0", weight
+                           "kernel"), other attributes (OBJECT_CONFIG_JSON) to the object itself; layers in the
+                           order of their first key; names escaped as stored; W.path is the full key. Tensors
+                           list every key (_CHECKPOINTABLE_OBJECT_GRAPH too). String tensors have dtype "string"
+                           and readable = false: read them with file:strings(entry). Partitioned variables are
+                           reassembled (layout "sliced"). CRCs are checked on every read.
+      "savedmodel"         a SavedModel directory (saved_model.pb): its variables/variables bundle, as above
   file:layer_names() -> { "dense_1", ... }     layer_names order (Keras 3: the order above); resolves nothing
   file:layers()   -> { {name = "dense_1", weights = { W, ... }}, ... }   the same order, weightless too
   file:tensors()  -> { D, ... }                 every dataset in the file, optimizer weights included
@@ -32,6 +42,11 @@ weightkit.file — weights files without a model: the object `wk.open` returns.
   file:attribute(object_path, name) -> string | nil      e.g. file:attribute("/", "model_config")
   file:members() -> {{name, size, compressed_size, method}, ...}  a .keras archive's zip members ({} else)
   file:member(name) -> string          a member's bytes, e.g. file:member("config.json") (raises if absent)
+  file:strings(entry) -> { string, ... }  a TF string tensor's elements (entry from tensors() or layers())
+  file:object_graph() -> nil | { node, ... }  a TF checkpoint's object graph (node i at index i + 1; ids 0-based
+      as stored): node = {children = {{node_id =, local_name =}, ...}, attributes = {{name =, full_name =,
+      checkpoint_key =, optional_restore =}, ...}, slot_variables = {{original_variable_node_id =, slot_name =,
+      slot_variable_node_id =}, ...}}; nil when the checkpoint has none; raises for other formats
   file:close(), file:is_closed(), `local file <close> = wk.open(path)`; tostring(file)
 
   W = {name = "dense_1/kernel:0", path = "model_weights/dense_1/dense_1/kernel:0", shape = {784, 64},
@@ -178,6 +193,26 @@ function File:get(layer, weight)
     if w.name == weight then return h:read_weight(li, wi) end
   end
   return nil
+end
+
+-- The elements of a string tensor (TF bundles). `entry` comes from tensors() (its index is used) or
+-- layers() (found among tensors() by its path, the bundle key).
+function File:strings(entry)
+  local h = self._handle
+  if entry.layer_index == nil then return h:read_strings(entry.index) end
+  local by_path = rawget(self, "_tensor_index")
+  if by_path == nil then
+    by_path = {}
+    for i, d in ipairs(h:tensors()) do by_path[d.path] = i end
+    rawset(self, "_tensor_index", by_path)
+  end
+  local i = by_path[entry.path]
+  if i == nil then error("weightkit: no tensor " .. tostring(entry.path) .. " in " .. h:name(), 2) end
+  return h:read_strings(i)
+end
+
+function File:object_graph()
+  return self._handle:object_graph()
 end
 
 function File:attribute(object_path, name)
