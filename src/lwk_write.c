@@ -16,6 +16,17 @@
 **                  first = 0 | nil}, ... }
 **     in Keras's walk order ("" is the model's own vars); datasets are named first, first + 1, ...
 **     (first > 0 in a shard that continues an object); overwrite defaults to false.
+**   core.save_tf_checkpoint(prefix, spec) -> true | nil, message, code
+**     spec = {
+**       entries = { {key = "layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE", tensor = t}
+**                 | {key = ..., strings = {"...", ...}, rank = 0 | 1 (default 1)}, ... },
+**       graph = nodes | nil,  overwrite = false
+**     }
+**     nodes has the shape file:object_graph() returns (Lua index i is node id i - 1):
+**       { {children = { {node_id =, local_name =}, ... },
+**          attributes = { {name =, full_name =, checkpoint_key =, optional_restore = bool}, ... },
+**          slot_variables = { {original_variable_node_id =, slot_name =, slot_variable_node_id =}, ... }},
+**         ... }   (each list may be absent)
 **   core.isatty(fd) -> boolean     (0 stdin, 1 stdout, 2 stderr; for save_weights' overwrite prompt)
 **   core.path_kind(path) -> "file" | "directory" | "other" | nil (absent)
 **
@@ -281,6 +292,234 @@ static int l_keras3_image(lua_State *L) {
 
 /* }==================================================================== */
 
+/* {====================================================================
+** TensorFlow checkpoints: save_tf_checkpoint
+** ===================================================================== */
+
+/* How many C items a spec needs: one userdata holds them all. */
+typedef struct ckpt_counts {
+  size_t entries, strings, nodes, children, attributes, slots;
+} ckpt_counts;
+
+/* The length of the optional list t[key] (0 when absent; raises for a non-table). */
+static size_t list_len(lua_State *L, int t, const char *key, const char *who) {
+  int l = opt_list(L, t, key, "save_tf_checkpoint", who);
+  size_t n = 0;
+  if (l) {
+    n = (size_t)lua_rawlen(L, l);
+    lua_pop(L, 1);
+  }
+  return n;
+}
+
+/* The table at list[i] (pushed, absolute index); raises when it is not one. */
+static int item(lua_State *L, int list, size_t i, const char *what) {
+  if (lua_rawgeti(L, list, (lua_Integer)i + 1) != LUA_TTABLE)
+    lwk_error(L, "weightkit.save_tf_checkpoint: %s %d must be a table", what, (int)i + 1);
+  return lua_gettop(L);
+}
+
+/* An int32 field of t (raw); `def` when absent if def >= 0, else required. */
+static int32_t int32_field(lua_State *L, int t, const char *key, int def, const char *what) {
+  int isint = 0;
+  lua_Integer v;
+  if (rawfield(L, t, key) == LUA_TNIL && def >= 0) {
+    lua_pop(L, 1);
+    return (int32_t)def;
+  }
+  v = lua_tointegerx(L, -1, &isint);
+  if (!isint || v < INT32_MIN || v > INT32_MAX)
+    lwk_error(L, "weightkit.save_tf_checkpoint: %s: %s must be an integer", what, key);
+  lua_pop(L, 1);
+  return (int32_t)v;
+}
+
+/* A string field of t that must be present. */
+static const char *req_string(lua_State *L, int t, const char *key, const char *what) {
+  const char *s = opt_string(L, t, key, "save_tf_checkpoint", key);
+  if (s == NULL) lwk_error(L, "weightkit.save_tf_checkpoint: %s has no %s", what, key);
+  return s;
+}
+
+static void count_ckpt(lua_State *L, int entries, int graph, ckpt_counts *c) {
+  size_t i;
+  memset(c, 0, sizeof *c);
+  c->entries = entries ? (size_t)lua_rawlen(L, entries) : 0;
+  for (i = 0; i < c->entries; i++) {
+    c->strings += list_len(L, item(L, entries, i, "entry"), "strings", "an entry's strings");
+    lua_pop(L, 1);
+  }
+  c->nodes = graph ? (size_t)lua_rawlen(L, graph) : 0;
+  for (i = 0; i < c->nodes; i++) {
+    int n = item(L, graph, i, "graph node");
+    c->children += list_len(L, n, "children", "a node's children");
+    c->attributes += list_len(L, n, "attributes", "a node's attributes");
+    c->slots += list_len(L, n, "slot_variables", "a node's slot_variables");
+    lua_pop(L, 1);
+  }
+}
+
+/* Fills entry i from the table at `t`; strings go to *strs / *lens (advanced). */
+static void fill_entry(lua_State *L, int t, size_t i, wk_ckpt_entry *e, const char ***strs, size_t **lens,
+                       const char *const *strs_end) {
+  int list;
+  char what[64];
+  snprintf(what, sizeof what, "entry %d", (int)i + 1);
+  memset(e, 0, sizeof *e);
+  e->key = req_string(L, t, "key", what);
+  rawfield(L, t, "tensor");
+  if (!lua_isnil(L, -1)) {
+    e->tensor = wk_lua_totensor(L, -1);
+    if (e->tensor == NULL)
+      lwk_error(L, "weightkit.save_tf_checkpoint: key \"%s\": tensor must be an open tensor", e->key);
+  }
+  lua_pop(L, 1);
+  list = opt_list(L, t, "strings", "save_tf_checkpoint", "an entry's strings");
+  if (list) {
+    size_t k, n = (size_t)lua_rawlen(L, list);
+    if (*strs + n > strs_end) lwk_error(L, "weightkit.save_tf_checkpoint: the spec changed while it was read");
+    for (k = 0; k < n; k++) {
+      if (lua_rawgeti(L, list, (lua_Integer)k + 1) != LUA_TSTRING)
+        lwk_error(L, "weightkit.save_tf_checkpoint: key \"%s\": string %d must be a string", e->key, (int)k + 1);
+      (*strs)[k] = lua_tolstring(L, -1, &(*lens)[k]); /* anchored in the list */
+      lua_pop(L, 1);
+    }
+    e->strings = *strs;
+    e->string_lengths = *lens;
+    e->string_count = n;
+    e->string_rank = int32_field(L, t, "rank", 1, e->key);
+    *strs += n;
+    *lens += n;
+    lua_pop(L, 1);
+  } else if (e->tensor == NULL) {
+    lwk_error(L, "weightkit.save_tf_checkpoint: key \"%s\": no tensor and no strings", e->key);
+  }
+}
+
+/* The list t[key] (pushed; *n its length, 0 and nothing pushed when absent), checked against the
+** room left in its array (`used` of `total` items taken). */
+static int node_list(lua_State *L, int t, const char *key, size_t used, size_t total, size_t *n) {
+  int list = opt_list(L, t, key, "save_tf_checkpoint", key);
+  *n = list ? (size_t)lua_rawlen(L, list) : 0;
+  if (*n > total - used) lwk_error(L, "weightkit.save_tf_checkpoint: the graph changed while it was read");
+  return list;
+}
+
+/* Where the next node's children, attributes and slot variables go in the userdata's arrays. */
+typedef struct graph_cursor {
+  wk_ckpt_child *ch;
+  wk_ckpt_attribute *at;
+  wk_ckpt_slot *sl;
+  size_t ch_used, at_used, sl_used;
+} graph_cursor;
+
+/* Fills node i from the table at `t`, taking its lists' room from `cur` (advanced). */
+static void fill_node(lua_State *L, int t, size_t i, wk_ckpt_node *node, graph_cursor *cur, const ckpt_counts *c) {
+  char what[64];
+  size_t k, n;
+  int list;
+  memset(node, 0, sizeof *node);
+  if ((list = node_list(L, t, "children", cur->ch_used, c->children, &n)) != 0) {
+    wk_ckpt_child *ch = cur->ch + cur->ch_used;
+    for (k = 0; k < n; k++) {
+      int r = item(L, list, k, "child");
+      snprintf(what, sizeof what, "graph node %d: child %d", (int)i + 1, (int)k + 1);
+      ch[k].node_id = int32_field(L, r, "node_id", -1, what);
+      ch[k].local_name = req_string(L, r, "local_name", what);
+      lua_pop(L, 1);
+    }
+    node->children = ch, node->child_count = n, cur->ch_used += n;
+    lua_pop(L, 1);
+  }
+  if ((list = node_list(L, t, "attributes", cur->at_used, c->attributes, &n)) != 0) {
+    wk_ckpt_attribute *at = cur->at + cur->at_used;
+    for (k = 0; k < n; k++) {
+      int r = item(L, list, k, "attribute");
+      snprintf(what, sizeof what, "graph node %d: attribute %d", (int)i + 1, (int)k + 1);
+      at[k].name = req_string(L, r, "name", what);
+      at[k].full_name = opt_string(L, r, "full_name", "save_tf_checkpoint", "full_name");
+      at[k].checkpoint_key = req_string(L, r, "checkpoint_key", what);
+      rawfield(L, r, "optional_restore");
+      at[k].optional_restore = lua_toboolean(L, -1);
+      lua_pop(L, 2);
+    }
+    node->attributes = at, node->attribute_count = n, cur->at_used += n;
+    lua_pop(L, 1);
+  }
+  if ((list = node_list(L, t, "slot_variables", cur->sl_used, c->slots, &n)) != 0) {
+    wk_ckpt_slot *sl = cur->sl + cur->sl_used;
+    for (k = 0; k < n; k++) {
+      int r = item(L, list, k, "slot variable");
+      snprintf(what, sizeof what, "graph node %d: slot variable %d", (int)i + 1, (int)k + 1);
+      sl[k].original_variable_node_id = int32_field(L, r, "original_variable_node_id", -1, what);
+      sl[k].slot_name = req_string(L, r, "slot_name", what);
+      sl[k].slot_variable_node_id = int32_field(L, r, "slot_variable_node_id", -1, what);
+      lua_pop(L, 1);
+    }
+    node->slots = sl, node->slot_count = n, cur->sl_used += n;
+    lua_pop(L, 1);
+  }
+}
+
+/* *bytes += n * size; raises when that overflows. */
+static void grow(lua_State *L, size_t *bytes, size_t n, size_t size) {
+  if (n > ((size_t)-1) / 8 / size || *bytes > ((size_t)-1) / 2 - n * size)
+    lwk_error(L, "weightkit.save_tf_checkpoint: the spec is too large");
+  *bytes += n * size;
+}
+
+static int l_save_tf_checkpoint(lua_State *L) {
+  const char *prefix = luaL_checkstring(L, 1);
+  int entries_idx, graph_idx, overwrite;
+  ckpt_counts c;
+  size_t i, bytes = 0;
+  wk_ckpt_entry *entries;
+  wk_ckpt_node *nodes;
+  graph_cursor cur;
+  const char **strs, **strs0;
+  size_t *lens;
+  wk_error err;
+  luaL_checktype(L, 2, LUA_TTABLE);
+  rawfield(L, 2, "overwrite");
+  overwrite = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  entries_idx = opt_list(L, 2, "entries", "save_tf_checkpoint", "spec.entries");
+  graph_idx = opt_list(L, 2, "graph", "save_tf_checkpoint", "spec.graph");
+  count_ckpt(L, entries_idx, graph_idx, &c);
+  /* One userdata: every element size is a multiple of the pointer size (structs of pointers,
+  ** pointers, size_t), so each array starts aligned. */
+  grow(L, &bytes, c.entries, sizeof *entries);
+  grow(L, &bytes, c.nodes, sizeof *nodes);
+  grow(L, &bytes, c.children, sizeof *cur.ch);
+  grow(L, &bytes, c.attributes, sizeof *cur.at);
+  grow(L, &bytes, c.slots, sizeof *cur.sl);
+  grow(L, &bytes, c.strings, sizeof *strs);
+  grow(L, &bytes, c.strings, sizeof *lens);
+  entries = (wk_ckpt_entry *)lua_newuserdatauv(L, bytes ? bytes : 1, 0);
+  nodes = (wk_ckpt_node *)(void *)(entries + c.entries);
+  cur.ch = (wk_ckpt_child *)(void *)(nodes + c.nodes);
+  cur.at = (wk_ckpt_attribute *)(void *)(cur.ch + c.children);
+  cur.sl = (wk_ckpt_slot *)(void *)(cur.at + c.attributes);
+  cur.ch_used = cur.at_used = cur.sl_used = 0;
+  strs = strs0 = (const char **)(void *)(cur.sl + c.slots);
+  lens = (size_t *)(void *)(strs0 + c.strings);
+  for (i = 0; i < c.entries; i++) {
+    fill_entry(L, item(L, entries_idx, i, "entry"), i, &entries[i], &strs, &lens, strs0 + c.strings);
+    lua_pop(L, 1);
+  }
+  for (i = 0; i < c.nodes; i++) {
+    fill_node(L, item(L, graph_idx, i, "graph node"), i, &nodes[i], &cur, &c);
+    lua_pop(L, 1);
+  }
+  if (wk_write_tf_checkpoint(prefix, c.entries ? entries : NULL, c.entries, c.nodes ? nodes : NULL, c.nodes,
+                             overwrite, &err) != WK_OK)
+    return push_failure(L, &err);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* }==================================================================== */
+
 /* "file", "directory", "other" (devices, sockets, ...) or nil when the path does not exist (stat
 ** follows symlinks, as Python's os.path.isfile). */
 static int l_path_kind(lua_State *L) {
@@ -308,6 +547,8 @@ void lwk_open_write(lua_State *L, int module) {
   lua_setfield(L, module, "save_keras3");
   lua_pushcfunction(L, l_keras3_image);
   lua_setfield(L, module, "keras3_image");
+  lua_pushcfunction(L, l_save_tf_checkpoint);
+  lua_setfield(L, module, "save_tf_checkpoint");
   lua_pushcfunction(L, l_path_kind);
   lua_setfield(L, module, "path_kind");
   lua_pushcfunction(L, l_isatty);

@@ -1,5 +1,7 @@
 /*
-** wk_atomic.c — atomic file replacement: temporary file, fsync, rename (see wk_atomic.h).
+** wk_atomic.c — atomic file replacement: temporary file, fsync, rename (see wk_atomic.h), and a
+** plain sequential writer for the temporary (wk__atomic_write) shared by the formats that stream
+** their bytes themselves (TF checkpoints).
 **
 ** The temporary is "<dir>/.<name>.<pid>-<nonce>.wktmp": hidden, in the target's directory,
 ** created with O_CREAT | O_EXCL (never reusing a file someone else made), with a nonce made of
@@ -68,6 +70,8 @@ static void drop_cache(const char *path) {
 }
 
 static void atomic_free(wk__atomic *a) {
+  if (a->fd >= 0) (void)close(a->fd);
+  a->fd = -1;
   free(a->target);
   free(a->tmp_path);
   a->target = NULL;
@@ -113,6 +117,7 @@ wk_status wk__atomic_begin(wk__atomic *a, const char *path, int overwrite, wk_er
   struct stat st;
   wk_status s;
   memset(a, 0, sizeof *a);
+  a->fd = -1;
   a->shown = path;
   a->overwrite = overwrite;
   if (path == NULL || path[0] == '\0') return wk__error_set(err, WK_EINVAL, "save: empty file path");
@@ -146,6 +151,40 @@ void wk__atomic_abort(wk__atomic *a) {
   atomic_free(a);
 }
 
+wk_status wk__atomic_write(wk__atomic *a, const void *data, size_t size, wk_error *err) {
+  const unsigned char *p = (const unsigned char *)data;
+  if (a->fd < 0) {
+    a->fd = open(a->tmp_path, O_WRONLY | O_CLOEXEC);
+    if (a->fd < 0) return sys_error(err, a->shown, "cannot open the temporary file", errno);
+  }
+  while (size > 0) {
+    ssize_t n = write(a->fd, p, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return sys_error(err, a->shown, "cannot write", n < 0 ? errno : EIO);
+    p += n;
+    size -= (size_t)n;
+    a->written += (uint64_t)n;
+  }
+  return WK_OK;
+}
+
+/* Makes the data written through a->fd durable and closes it. */
+static wk_status sync_fd(wk__atomic *a, wk_error *err) {
+  int s, fd = a->fd;
+  a->fd = -1;
+  do {
+    s = fdatasync(fd);
+  } while (s != 0 && errno == EINTR);
+  if (s != 0 && errno != EINVAL && errno != EROFS) {
+    int e = errno;
+    (void)close(fd);
+    return sys_error(err, a->shown, "cannot flush the written file to disk", e);
+  }
+  if (close(fd) != 0 && errno != EINTR) return sys_error(err, a->shown, "cannot write", errno);
+  a->synced = 1;
+  return WK_OK;
+}
+
 static wk_status fsync_path(const char *path, int flags, const char *shown, const char *what,
                             wk_error *err) {
   int fd = open(path, flags | O_CLOEXEC);
@@ -160,9 +199,10 @@ static wk_status fsync_path(const char *path, int flags, const char *shown, cons
 }
 
 wk_status wk__atomic_commit(wk__atomic *a, wk_error *err) {
-  wk_status s = a->synced ? WK_OK
-                          : fsync_path(a->tmp_path, O_RDONLY, a->shown, "cannot flush the written file to disk", err);
+  wk_status s = a->fd >= 0 ? sync_fd(a, err) : WK_OK;
   char *dir;
+  if (s == WK_OK && !a->synced)
+    s = fsync_path(a->tmp_path, O_RDONLY, a->shown, "cannot flush the written file to disk", err);
   if (s != WK_OK) {
     wk__atomic_abort(a);
     return s;

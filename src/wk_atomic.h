@@ -8,7 +8,7 @@
 **
 **   wk__atomic a;
 **   if (wk__atomic_begin(&a, path, overwrite, err) != WK_OK) return ...;   // nothing to undo
-**   ... write the file at a.tmp_path ...
+**   ... write the file at a.tmp_path (any way), or append to it with wk__atomic_write ...
 **   on success: wk__atomic_commit(&a, err)   (aborts by itself when it fails)
 **   on failure: wk__atomic_abort(&a)
 ** Both end the transaction and free its memory.
@@ -27,6 +27,8 @@ typedef struct wk__atomic {
   unsigned mode;
   int synced;     /* set by the writer: the temporary's data is already durable (its own
                   ** fdatasync), so commit does not fsync it again */
+  int fd;         /* the temporary opened by wk__atomic_write, or -1 */
+  uint64_t written; /* bytes appended by wk__atomic_write */
 } wk__atomic;
 
 /*
@@ -36,6 +38,13 @@ typedef struct wk__atomic {
 ** the temporary cannot be created (no write permission, missing directory, ...).
 */
 wk_status wk__atomic_begin(wk__atomic *a, const char *path, int overwrite, wk_error *err);
+
+/*
+** Appends `size` bytes to the temporary (opened on the first call, written sequentially from
+** its start; a->written counts them). WK_EIO naming the path on a failed write. A writer that
+** uses it does not touch a.tmp_path otherwise; commit then fdatasyncs and closes that descriptor.
+*/
+wk_status wk__atomic_write(wk__atomic *a, const void *data, size_t size, wk_error *err);
 
 /*
 ** fsyncs the temporary (unless a->synced), moves it to the target (rename; with overwrite 0, link + unlink so
