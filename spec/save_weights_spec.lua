@@ -347,16 +347,16 @@ describe("save_weights: formats and options", function()
     assert.is_nil(slurp(tmp("a.keras")))
   end)
 
-  it("other suffixes mean a TF checkpoint: not supported yet", function()
+  it("other suffixes and save_format = 'tf' write a TF checkpoint (lua/weightkit/tfckpt)", function()
     for _, name in ipairs({ "ckpt", "w.tf", "w.ckpt" }) do
-      local ok, err = pcall(m.save_weights, m, tmp(name))
-      assert.is_false(ok)
-      assert.matches("^NotImplementedError: TF checkpoint format is not supported yet", err)
+      assert.is_true(m:save_weights(tmp(name)))
       assert.is_nil(slurp(tmp(name)))
+      assert.is_not_nil(slurp(tmp(name .. ".index")))
+      assert.is_not_nil(slurp(tmp(name .. ".data-00000-of-00001")))
     end
-    local ok, err = pcall(m.save_weights, m, tmp("ckpt2"), { save_format = "tf" })
-    assert.is_false(ok)
-    assert.matches("^NotImplementedError: TF checkpoint format is not supported yet", err)
+    assert.is_true(m:save_weights(tmp("ckpt2"), { save_format = "tf" }))
+    assert.are.equal('model_checkpoint_path: "ckpt2"\nall_model_checkpoint_paths: "ckpt2"\n', slurp(tmp("checkpoint")))
+    assert.are.equal("tf-checkpoint", m:load_weights(tmp("ckpt2")).mode)
   end)
 
   it("save_format = 'h5' (any case) writes HDF5 whatever the suffix", function()

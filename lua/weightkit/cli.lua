@@ -1,7 +1,7 @@
 --[[
 The `weightkit` command. The C host (src/cli_main.c) calls main(argv) with argv[0] the program
 name; main returns the process exit status. Each command is one function of the `commands` table;
-bigger commands live in lua/weightkit/cli/<name>.lua (inspect).
+bigger commands live in lua/weightkit/cli/<name>.lua (inspect, convert).
 ]]
 local cli = {}
 
@@ -13,6 +13,9 @@ commands:
   inspect [--json] [--sha256] PATH
                          summarize a weights file (metadata only); --json prints it as JSON,
                          --sha256 adds the SHA-256 of every tensor
+  convert IN OUT [--model model.lua | --config config.json] [--json] [--overwrite] [--strict]
+                         load IN (any weights format) into a model and save it as OUT (format
+                         from OUT's name; a TF checkpoint prefix otherwise); convert --help
   version                print the weightkit version
   help                   print this text
 ]]
@@ -41,6 +44,10 @@ end
 
 function commands.inspect(argv)
   return require("weightkit.cli.inspect").run(argv)
+end
+
+function commands.convert(argv)
+  return require("weightkit.cli.convert").run(argv)
 end
 
 function commands.version()

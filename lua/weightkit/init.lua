@@ -27,6 +27,7 @@ wk.models = require "weightkit.models"
 wk.models.Model, wk.models.Sequential = wk.Model, wk.Sequential
 wk.load_model = wk.models.load_model
 wk.model_from_json = wk.models.from_config
+wk.Subclassed = wk.models.Subclassed             -- attribute-named children (TF checkpoints' subclassed models)
 
 -- Files without a model (lua/weightkit/file.lua): wk.open is io-style (file | nil, msg, code),
 -- wk.load_file its raising twin. Model:load_weights opens paths with wk.open.

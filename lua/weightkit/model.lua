@@ -244,7 +244,7 @@ end
 
 function Model:init(config)
   if config.inputs == nil or config.outputs == nil then
-    errors.type_error("Model needs `inputs` and `outputs` (weightkit has no subclassed models)")
+    errors.type_error("Model needs `inputs` and `outputs` (a subclassed model is wk.models.Subclassed{children = ...})")
   end
   for k in pairs(config) do
     if k ~= "inputs" and k ~= "outputs" then
@@ -387,16 +387,18 @@ end
 -- checks the count and every shape before assigning; its messages name the model).
 
 -- m:load_weights(path_or_file, {by_name = false, skip_mismatch = false}) -> report (design.md §3): Keras 2
--- HDF5 loading (lua/weightkit/loading), or Keras 3 loading for `.weights.h5` / `.weights.json` names and
--- Keras 3 files (`.keras` zips; lua/weightkit/keras3/load.lua, chosen by loading.load_into); a path is
--- opened with wk.open and closed afterwards.
+-- HDF5 loading (lua/weightkit/loading), Keras 3 loading for `.weights.h5` / `.weights.json` names and
+-- Keras 3 files (`.keras` zips; lua/weightkit/keras3/load.lua), TF checkpoints and SavedModel directories
+-- (lua/weightkit/tfckpt/load.lua), chosen by loading.load_into; a path is opened with wk.open and
+-- closed afterwards.
 function Model:load_weights(path, options)
   return require("weightkit.loading").load_into(self, path, options)
 end
 
 -- m:save_weights(path, {overwrite = true, save_format = nil, max_shard_size = nil}) -> true | false
--- (declined): Keras 2 HDF5 (lua/weightkit/saving.lua; TF checkpoints raise NotImplementedError), Keras 3
--- `.weights.h5` / sharded `.weights.json` (lua/weightkit/keras3/save.lua, chosen by saving.lua).
+-- (declined): Keras 2 HDF5 (lua/weightkit/saving.lua), TF checkpoints for other names or save_format =
+-- "tf" (lua/weightkit/tfckpt/save.lua), Keras 3 `.weights.h5` / sharded `.weights.json`
+-- (lua/weightkit/keras3/save.lua), chosen by saving.lua.
 function Model:save_weights(path, options)
   return require("weightkit.saving").save_weights(self, path, options)
 end

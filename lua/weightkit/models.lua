@@ -20,6 +20,10 @@ weightkit.models — whole models: from a config, from a file, to a file (design
         weightkit.saving plus model_config (the C writer puts it at the root and the weights under
         model_weights).
 
+  models.Subclassed{class_name =, name =, children = {{"attr", layer | {layers}}, ...}, call = fn?}
+      a subclassed-model stand-in whose children are named by attribute (weightkit.subclassed; its
+      TF checkpoint keys are `attr/kernel/.ATTRIBUTES/VARIABLE_VALUE`, ...).
+
 ERRORS. An HDF5 file without model_config: `ValueError: No model found in config file.` (tf.keras);
 a `.keras` archive without config.json: the archive reader's error.
 ]]
@@ -30,6 +34,8 @@ local serialize = require "weightkit.config.serialize"
 local opaque = require "weightkit.layers.opaque"
 
 local M = {}
+
+M.Subclassed = require "weightkit.subclassed"
 
 local function open_file(path)
   local file, msg = require("weightkit.file").open(path)

@@ -11,14 +11,16 @@ FORMAT (tf.keras legacy save.save_weights; Keras 2.15 saving_api):
     with options.max_shard_size, and a `.keras` path without save_format (Keras 3 refuses it: "The
     filename must end in `.weights.h5`..."; a Keras 2 HDF5 file named .keras is what Keras 3 cannot
     open). save_format = "h5" still writes the Keras 2 layout under any other name;
-  - save_format nil: `.h5`, `.hdf5`, `.keras` -> HDF5; any other suffix means a TF checkpoint in Keras 2
-    -> NotImplementedError("TF checkpoint format is not supported yet (issue 3) ...");
-  - save_format (case-insensitive, trimmed): "tf"/"tensorflow" -> TF (NotImplementedError, but first
-    Keras's ValueError when the path looks like HDF5); "h5"/"hdf5"/"keras" -> HDF5 whatever the suffix;
+  - save_format nil: `.h5`, `.hdf5`, `.keras` -> HDF5; any other suffix means a TF checkpoint, written
+    by weightkit.tfckpt.save (the prefix P gives P.index, P.data-00000-of-00001 and the directory's
+    `checkpoint` file);
+  - save_format (case-insensitive, trimmed): "tf"/"tensorflow" -> TF (but first Keras's ValueError
+    when the path looks like HDF5); "h5"/"hdf5"/"keras" -> HDF5 whatever the suffix;
     anything else -> ValueError('Unknown format "x". Was expecting one of {"tf", "h5"}.').
   - unknown option keys -> TypeError like a Python keyword argument.
 
-OVERWRITE (default true, as Keras). overwrite = false and `path` is an existing regular file: when stdin
+OVERWRITE (default true, as Keras). overwrite = false and `path` (for the TF format: `path`.index, the
+file tf.keras checks) is an existing regular file: when stdin
 and stderr are terminals, ask like Keras's ask_to_proceed_with_overwrite ("[WARNING] <path> already exists
 - overwrite? [y/n]", repeated as 'Enter "y" (overwrite) or "n" (cancel).' until y or n; "n" returns false
 without writing; "y" prints "[TIP] Next time specify overwrite=True!" and saves); otherwise raise
@@ -45,9 +47,6 @@ local M = {}
 
 M.KERAS_VERSION = "2.15.0"
 M.BACKEND = "tensorflow"
-M.TF_NOT_SUPPORTED = "TF checkpoint format is not supported yet (issue 3): save with a .h5 or .hdf5 " ..
-  "file name, or pass save_format = \"h5\""
-
 local KNOWN = { overwrite = true, save_format = true }
 
 local function ends_with(s, suffix) return s:sub(-#suffix) == suffix end
@@ -84,7 +83,7 @@ local function check_options(options)
   return errors.check_keywords("save_weights", options, KNOWN)
 end
 
--- "h5" or raises (TF format, unknown formats), per the rules above.
+-- "h5" or "tf", or raises (unknown formats, TF with an HDF5 name), per the rules above.
 local function resolve_format(path, save_format)
   local h5 = is_hdf5_path(path)
   local format
@@ -104,7 +103,6 @@ local function resolve_format(path, save_format)
     errors.value_error('save_weights got save_format="tf"/"tensorflow", but the filepath ("' .. path ..
       '") looks like an HDF5 file. Omit the ".h5"/".keras" when saving in TensorFlow format.')
   end
-  if format == "tf" then errors.not_implemented(M.TF_NOT_SUPPORTED) end
   return format
 end
 
@@ -171,13 +169,16 @@ function M.save_weights(model, path, options)
   options = check_options(options)
   local overwrite = options.overwrite
   if overwrite == nil then overwrite = true end
-  resolve_format(path, options.save_format)
+  local format = resolve_format(path, options.save_format)
   if model.built == false then
     errors.value_error("Weights for model '" .. tostring(model.name) .. "' have not yet been created. Weights " ..
       "are created when the model is first called on inputs or `build()` is called with an `input_shape`.")
   end
-  if not M.confirm_overwrite(path, overwrite) then return false end
-  if not overwrite and core.path_kind(path) == "file" then overwrite = true end
+  -- tf.keras checks `path + ".index"` for the TF format
+  local check_path = format == "tf" and path .. ".index" or path
+  if not M.confirm_overwrite(check_path, overwrite) then return false end
+  if not overwrite and core.path_kind(check_path) == "file" then overwrite = true end
+  if format == "tf" then return require("weightkit.tfckpt.save").save(model, path, overwrite) end
   local spec = M.spec_of(model)
   spec.overwrite = overwrite and true or false
   local ok, msg, code = core.save_keras2(path, spec)

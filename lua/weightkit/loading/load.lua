@@ -8,7 +8,12 @@ weightkit.loading.load — entry points of Keras 2 HDF5 weight loading.
       glue for `Model:load_weights(path, options)`. Keras 3 files go to weightkit.keras3.load: a path
       ending in `.weights.h5` or `.weights.json` always (Keras 3 and tf.keras 2.15 route by that name),
       any other path or opened file whose format is "keras3-weights-h5" or "keras-zip" (so a `.keras`
-      zip loads as Keras 3, a `.keras` HDF5 file of tf.keras 2 as Keras 2). Otherwise (Keras 2 HDF5)
+      zip loads as Keras 3, a `.keras` HDF5 file of tf.keras 2 as Keras 2). TensorFlow checkpoints
+      and SavedModel directories go to weightkit.tfckpt.load: an opened file of format
+      "tf-checkpoint" or "savedmodel", or a path without an HDF5 suffix (`.h5`, `.hdf5`, `.keras`)
+      that tf-keras's `_detect_save_format` takes for one (tfckpt.load.looks_like_tf: P.index exists,
+      a `.index` file, a directory with `checkpoint` or saved_model.pb[txt]); a path that opens as
+      one too. Otherwise (Keras 2 HDF5)
       it checks the model and the options as tf-keras does,
       opens a path with options.open, else the function given to set_opener (wk.open), else
       weightkit.file's `open` (the same function; closing the file afterwards, also on failure), then
@@ -67,6 +72,13 @@ local function ends_with(s, suffix) return s:sub(-#suffix) == suffix end
 
 local function keras3() return require "weightkit.keras3.load" end
 
+local function tfckpt() return require "weightkit.tfckpt.load" end
+
+-- tf.keras saving_utils.is_hdf5_filepath
+local function is_hdf5_path(path)
+  return ends_with(path, ".h5") or ends_with(path, ".keras") or ends_with(path, ".hdf5")
+end
+
 function M.load_into(model, file, options)
   -- Keras 3 names: `.weights.h5` / `.weights.json` always go to the Keras 3 loader (as in Keras 3 and
   -- tf.keras 2.15); other names and opened files go by the format found in the file.
@@ -75,6 +87,12 @@ function M.load_into(model, file, options)
   end
   if type(file) == "table" and KERAS3_FORMATS[file.format] then
     return keras3().load(model, file, options)
+  end
+  if type(file) == "table" and tfckpt().TF_FORMATS[file.format] then
+    return tfckpt().load(model, file, options)
+  end
+  if type(file) == "string" and not is_hdf5_path(file) and tfckpt().looks_like_tf(file) then
+    return tfckpt().load_path(model, file, options)
   end
   local k3_options = options
   options = check_options(options, true)
@@ -94,6 +112,8 @@ function M.load_into(model, file, options)
   local ok, report
   if type(f) == "table" and KERAS3_FORMATS[f.format] then
     ok, report = pcall(keras3().load, model, f, k3_options, file)
+  elseif type(f) == "table" and tfckpt().TF_FORMATS[f.format] then
+    ok, report = pcall(tfckpt().load, model, f, k3_options, file)
   else
     ok, report = pcall(M.load_weights, model, f, options)
   end

@@ -122,6 +122,9 @@ function Report:__tostring()
   end
   if #self.missing > 0 then line(out, "missing: %s", table.concat(self.missing, ", ")) end
   if #self.unused > 0 then line(out, "unused: %s", table.concat(self.unused, ", ")) end
+  -- TF checkpoints: optimizer state and slot variables are listed apart (counts: they can be many)
+  if self.optimizer and #self.optimizer > 0 then line(out, "optimizer values ignored: %d", #self.optimizer) end
+  if self.slots and #self.slots > 0 then line(out, "optimizer slot variables ignored: %d", #self.slots) end
   if #self.warnings > 0 then
     line(out, "warnings: %d", #self.warnings)
     for _, w in ipairs(self.warnings) do line(out, "  %s", w) end
