@@ -378,3 +378,71 @@ PY]==]))
     assert.truthy(err:find("gone_00001.weights.h5", 1, true), err)
   end)
 end)
+
+describe("weightkit inspect --json --sha256 on the real TF checkpoints and SavedModel", function()
+  -- The layer of a key (weightkit.h, "tf-checkpoint"): a VARIABLE_VALUE belongs to the variable's
+  -- parent object, any other attribute to the object itself.
+  local function layer_of(key)
+    local obj, attr = key:match("^(.*)/%.ATTRIBUTES/(.+)$")
+    if not obj then return nil end
+    if attr ~= "VARIABLE_VALUE" then return obj, attr end
+    local parent, leaf = obj:match("^(.*)/([^/]+)$")
+    if parent then return parent, leaf end
+    return "", obj
+  end
+
+  for _, case in ipairs{
+    { name = "tfckpt_tf20_tutorial_cp0000", open = "tfckpt_tf20_tutorial_cp0000/cp-0000.ckpt", format = "tf-checkpoint" },
+    { name = "tfckpt_ttt_subclassed", open = "tfckpt_ttt_subclassed", format = "tf-checkpoint" },
+    { name = "savedmodel_tcp_actor", open = "savedmodel_tcp_actor", format = "savedmodel" },
+  } do
+    it(case.name .. ": every key, dtype, shape and sha256; layers grouped by object path", function()
+      local facts = decode(read_all(REAL .. "/expected/" .. case.name .. ".json"))
+      local entries = facts.checkpoints[1].entries
+      local out, err, code = inspect("--json --sha256", REAL .. "/" .. case.open)
+      assert.are.equal(0, code, err)
+      local got = decode(out)
+      assert.are.equal(case.format, got.format)
+
+      local want_tensors, keys = {}, {}
+      for _, e in ipairs(entries) do
+        want_tensors[e.key] = e
+        keys[#keys + 1] = e.key
+      end
+      assert.are.equal(#entries, #got.tensors)
+      for _, t in ipairs(got.tensors) do
+        local e = want_tensors[t.path]
+        assert(e, "key not in the expected facts: " .. t.path)
+        assert.are.equal(e.dtype, t.dtype, t.path)
+        assert.are.same(e.shape, t.shape, t.path)
+        if e.dtype == "string" then
+          assert.are.equal(decode.null, t.sha256, t.path)
+        else
+          assert.are.equal(e.sha256, t.sha256, t.path)
+        end
+      end
+
+      table.sort(keys) -- bytewise, as stored
+      local layers, by_name = {}, {}
+      for _, key in ipairs(keys) do
+        local layer, weight = layer_of(key)
+        if layer then
+          if not by_name[layer] then
+            by_name[layer] = { name = layer, weights = {} }
+            layers[#layers + 1] = by_name[layer]
+          end
+          table.insert(by_name[layer].weights, { name = weight, path = key })
+        end
+      end
+      assert.are.equal(#layers, #got.layers)
+      for i, l in ipairs(layers) do
+        assert.are.equal(l.name, got.layers[i].name)
+        assert.are.equal(#l.weights, #got.layers[i].weights, l.name)
+        for j, w in ipairs(l.weights) do
+          assert.are.equal(w.name, got.layers[i].weights[j].name)
+          assert.are.equal(w.path, got.layers[i].weights[j].path)
+        end
+      end
+    end)
+  end
+end)
