@@ -1,7 +1,8 @@
 -- weightkit as a LuaRocks package: `luarocks --lua-version=5.4 make rockspec/weightkit-scm-1.rockspec`
 -- builds the C module from the repository's sources (no download). HDF5 is found in Debian's
 -- serial layout (/usr/include/hdf5/serial, libhdf5_serial); elsewhere pass HDF5_INCDIR and
--- HDF5_LIBDIR and adjust `header`/`library` below. libzip (.keras archives) is Debian's libzip-dev.
+-- HDF5_LIBDIR and adjust `header`/`library` below. libzip (.keras archives) is Debian's libzip-dev,
+-- libsnappy (TF checkpoint blocks) libsnappy-dev.
 rockspec_format = "3.0"
 package = "weightkit"
 version = "scm-1"
@@ -14,6 +15,7 @@ dependencies = { "lua >= 5.4, < 5.5" }
 external_dependencies = {
   HDF5 = { header = "hdf5/serial/hdf5.h", library = "hdf5_serial" },
   ZIP = { header = "zip.h", library = "zip" },
+  SNAPPY = { header = "snappy-c.h", library = "snappy" },
 }
 build = {
   type = "builtin",
@@ -129,9 +131,9 @@ build = {
         "src/wk_zip_guard.c",
       },
       defines = { "_POSIX_C_SOURCE=200809L" },
-      incdirs = { "src", "$(HDF5_INCDIR)/hdf5/serial", "$(ZIP_INCDIR)" },
-      libdirs = { "$(HDF5_LIBDIR)", "$(ZIP_LIBDIR)" },
-      libraries = { "hdf5_serial", "zip", "m", "pthread" },
+      incdirs = { "src", "$(HDF5_INCDIR)/hdf5/serial", "$(ZIP_INCDIR)", "$(SNAPPY_INCDIR)" },
+      libdirs = { "$(HDF5_LIBDIR)", "$(ZIP_LIBDIR)", "$(SNAPPY_LIBDIR)" },
+      libraries = { "hdf5_serial", "zip", "snappy", "m", "pthread" },
     },
   },
 }
