@@ -10,6 +10,7 @@ two Lua patterns below give the same results (PReLU -> p_re_lu, ConvLSTM2D -> co
 
 shape_str(shape) prints a shape as a Python tuple: `(None, 3)`, `(4,)`, `()`; an unknown dim is `false`
 (wk.None) or nil. A list of shapes prints as a Python list of tuples: `[(None, 3), (None, 4)]`.
+same_shape(a, b) is true when two shapes (Lua arrays of dims) have the same rank and dims (nil: false).
 ]]
 local M = {}
 
@@ -49,6 +50,14 @@ function M.shape_str(shape)
   for i = 1, n do parts[i] = dim_str(shape[i]) end
   if n == 1 then return "(" .. parts[1] .. ",)" end
   return "(" .. table.concat(parts, ", ") .. ")"
+end
+
+function M.same_shape(a, b)
+  if a == nil or b == nil or #a ~= #b then return false end
+  for i = 1, #a do
+    if a[i] ~= b[i] then return false end
+  end
+  return true
 end
 
 return M

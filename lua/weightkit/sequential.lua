@@ -255,11 +255,7 @@ local function relax_input_shape(a, b)
   return r
 end
 
-local function same_shape(a, b)
-  if a == nil or b == nil or #a ~= #b then return false end
-  for i = 1, #a do if a[i] ~= b[i] then return false end end
-  return true
-end
+local same_shape = require("weightkit.naming").same_shape
 
 local function clear_previously_created_nodes(layer, created)
   local function keep(list)

@@ -93,11 +93,7 @@ local function variable_repr(v)
   return string.format("<Variable path=%s, shape=%s, dtype=%s>", path, shape_str(v:shape()), v:dtype())
 end
 
-local function same_shape(a, b)
-  if #a ~= #b then return false end
-  for i = 1, #a do if a[i] ~= b[i] then return false end end
-  return true
-end
+local same_shape = require("weightkit.naming").same_shape
 
 -- One object's load_own_variables. Returns nil on success, or the error entry.
 local function load_object(e, group, report)

@@ -194,11 +194,7 @@ local function bind(model, nodes)
   return plan, n_bound, inconsistent
 end
 
-local function same_shape(a, b)
-  if #a ~= #b then return false end
-  for i = 1, #a do if a[i] ~= b[i] then return false end end
-  return true
-end
+local same_shape = require("weightkit.naming").same_shape
 
 local function nontrivial_match_error(model)
   local vars = model:weights()
