@@ -20,5 +20,6 @@ int luaopen_weightkit_core(lua_State *L) {
   lwk_open_file(L, lua_gettop(L));
   lwk_open_write(L, lua_gettop(L));
   lwk_open_zip(L, lua_gettop(L));
+  lwk_open_safetensors(L, lua_gettop(L));
   return 1;
 }

@@ -85,6 +85,7 @@ void lwk_open_file(lua_State *L, int module);
 void lwk_open_write(lua_State *L, int module);
 /* lwk_zip.c: core.save_keras_zip; File methods members() and member(name) (after lwk_open_file) */
 void lwk_open_zip(lua_State *L, int module);
+/* lwk_safetensors.c: core.save_safetensors */ void lwk_open_safetensors(lua_State *L, int module);
 
 /* The metatable of file handles (lwk_file.c). */
 #define LWK_FILE "weightkit.File"

@@ -437,7 +437,7 @@ typedef struct wk_layer_info {
 /* Opens the file at `path` (format detected from the content). `options` may be NULL. */
 WK_API wk_status wk_file_open(const char *path, const wk_open_options *options,
                               wk_file **out, wk_error *err);
-/* Opens an HDF5 image held in memory (e.g. a member of a .keras zip). `name` is used in
+/* Opens a file image held in memory (HDF5, a .keras zip, safetensors). `name` is used in
 ** messages (NULL: "<memory>"). libhdf5 parses a private copy of the image; zero-copy tensors
 ** point into `data` itself, so `data` must stay valid and unchanged until the handle and every
 ** tensor read from it are gone; then the core calls release(release_ctx) once (release may
@@ -450,8 +450,8 @@ WK_API void wk_file_close(wk_file *f);
 
 /* The path or name the file was opened with. */
 WK_API const char *wk_file_name(const wk_file *f);
-/* "keras2-h5", "keras2-h5-model", "keras3-weights-h5", "keras-zip", "tf-checkpoint" or
-** "savedmodel" (static strings). */
+/* "keras2-h5", "keras2-h5-model", "keras3-weights-h5", "keras-zip", "tf-checkpoint",
+** "savedmodel" or "safetensors" (static strings). */
 WK_API const char *wk_file_format(const wk_file *f);
 /* The `keras_version` / `backend` attributes of the weights group (the root, or
 ** `model_weights` of a full model: what Keras reads when loading); NULL when absent (Keras 1
@@ -778,11 +778,13 @@ WK_API wk_status wk_write_tf_checkpoint(const char *prefix, const wk_ckpt_entry 
 
 /*
 ** wk_write_safetensors writes a safetensors file (the format of huggingface/safetensors): the
-** header JSON lists the tensors sorted as the reference writer sorts them (by dtype alignment,
-** largest first, then by name), each {"dtype", "shape", "data_offsets"}, then `__metadata__` (string
-** values) when metadata_count > 0; the header is padded with spaces to a multiple of 8 bytes; the
-** data follow back to back, little-endian. Names must be unique, non-empty and not
-** "__metadata__". Saved atomically (ATOMIC SAVE above).
+** header JSON holds `__metadata__` first (string values, in the given order) when metadata_count
+** > 0, then the tensors sorted as the reference writer sorts them (by dtype alignment, largest
+** first, in the order of the reference's Dtype enum, then by name), each {"dtype", "shape",
+** "data_offsets"}; the header is padded with spaces to a multiple of 8 bytes; the data follow
+** back to back, little-endian. Names must be unique, non-empty, valid UTF-8 and not
+** "__metadata__"; metadata keys unique, keys and values valid UTF-8 (WK_EINVAL otherwise).
+** Saved atomically (ATOMIC SAVE above).
 */
 WK_API wk_status wk_write_safetensors(const char *path, const char *const *names,
                                       const wk_tensor *const *tensors, size_t count,

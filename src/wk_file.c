@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "wk_file.h"
+#include "wk_safetensors.h"
 #include "wk_internal.h"
 
 /* {====================================================================
@@ -133,11 +134,19 @@ static int is_hdf5_memory(const unsigned char *p, size_t size) {
   return 0;
 }
 
-typedef enum { SNIFF_HDF5, SNIFF_ZIP, SNIFF_OTHER } sniff_kind;
+typedef enum { SNIFF_HDF5, SNIFF_ZIP, SNIFF_SAFETENSORS, SNIFF_OTHER } sniff_kind;
+
+/* What the first bytes say (HDF5 may also sit after a user block: checked apart). */
+static sniff_kind sniff_head(const unsigned char *head, size_t len, uint64_t size) {
+  if (len >= 4 && memcmp(head, "PK\3\4", 4) == 0) return SNIFF_ZIP;
+  if (wk__safetensors_sniff(head, len, size)) return SNIFF_SAFETENSORS;
+  return SNIFF_OTHER;
+}
 
 static wk_status sniff_path(const char *path, sniff_kind *kind, wk_error *err) {
-  unsigned char buf[8];
+  unsigned char buf[9];
   off_t off = 0, size;
+  ssize_t got;
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return wk__error_set(err, WK_EIO, "%s: cannot open: %s", path, strerror(errno));
   size = lseek(fd, 0, SEEK_END);
@@ -145,9 +154,10 @@ static wk_status sniff_path(const char *path, sniff_kind *kind, wk_error *err) {
   while (size >= 8 && off <= size - 8) {
     if (pread(fd, buf, 8, off) != 8) break;
     if (memcmp(buf, hdf5_magic, 8) == 0) { *kind = SNIFF_HDF5; break; }
-    if (off == 0 && memcmp(buf, "PK\3\4", 4) == 0) { *kind = SNIFF_ZIP; break; }
     off = off == 0 ? 512 : off * 2;
   }
+  if (*kind == SNIFF_OTHER && size > 0 && (got = pread(fd, buf, sizeof buf, 0)) > 0)
+    *kind = sniff_head(buf, (size_t)got, (uint64_t)size);
   close(fd);
   return WK_OK;
 }
@@ -155,7 +165,8 @@ static wk_status sniff_path(const char *path, sniff_kind *kind, wk_error *err) {
 static wk_status unsupported(const char *name, sniff_kind kind, wk_error *err) {
   (void)kind;
   return wk__error_set(err, WK_EFORMAT,
-                       "%s: not a recognized weights file (no HDF5 or zip signature, not a TensorFlow checkpoint)",
+                       "%s: not a recognized weights file (no HDF5, zip or safetensors signature, not a "
+                       "TensorFlow checkpoint)",
                        name);
 }
 
@@ -208,7 +219,9 @@ WK_API wk_status wk_file_open(const char *path, const wk_open_options *options, 
   }
   st = wk__file_new(path, options, &f, err);
   if (st != WK_OK) return st;
-  st = kind == SNIFF_ZIP ? wk__zip_open_path(f, path, err) : wk__h5_open_path(f, path, err);
+  if (kind == SNIFF_ZIP) st = wk__zip_open_path(f, path, err);
+  else if (kind == SNIFF_SAFETENSORS) st = wk__safetensors_open_path(f, path, err);
+  else st = wk__h5_open_path(f, path, err);
   if (st != WK_OK) {
     wk_file_close(f);
     return st;
@@ -227,12 +240,16 @@ WK_API wk_status wk_file_open_memory(const void *data, size_t size, const char *
   if ((data == NULL && size != 0) || out == NULL)
     return wk__error_set(err, WK_EINVAL, "wk_file_open_memory: NULL argument");
   if (data != NULL && is_hdf5_memory((const unsigned char *)data, size)) kind = SNIFF_HDF5;
-  else if (size >= 4 && memcmp(data, "PK\3\4", 4) == 0) kind = SNIFF_ZIP;
+  else if (data != NULL) kind = sniff_head((const unsigned char *)data, size < 9 ? size : 9, size);
   if (kind == SNIFF_OTHER) return unsupported(name, kind, err);
   st = wk__file_new(name, options, &f, err);
   if (st != WK_OK) return st;
   st = wk__region_wrap(data, size, release, release_ctx, &f->region, err);
-  if (st == WK_OK) st = kind == SNIFF_ZIP ? wk__zip_open_memory(f, err) : wk__h5_open_image(f, data, size, err);
+  if (st == WK_OK) {
+    if (kind == SNIFF_ZIP) st = wk__zip_open_memory(f, err);
+    else if (kind == SNIFF_SAFETENSORS) st = wk__safetensors_open_memory(f, data, size, err);
+    else st = wk__h5_open_image(f, data, size, err);
+  }
   if (st != WK_OK) {
     /* The caller keeps `data` on failure: drop the region without running its callback
     ** (no tensor was cut from it yet, so the handle holds its only reference). */
