@@ -29,6 +29,9 @@ wk.load_model = wk.models.load_model
 wk.model_from_json = wk.models.from_config
 wk.Subclassed = wk.models.Subclassed             -- attribute-named children (TF checkpoints' subclassed models)
 
+-- Remapping rules (lua/weightkit/remap.lua): model:load_weights(path, {remap = rules, dry_run = ...})
+wk.remap = require "weightkit.remap"
+
 -- Files without a model (lua/weightkit/file.lua): wk.open is io-style (file | nil, msg, code),
 -- wk.load_file its raising twin. Model:load_weights opens paths with wk.open.
 local file = require "weightkit.file"

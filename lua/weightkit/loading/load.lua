@@ -20,6 +20,8 @@ weightkit.loading.load — entry points of Keras 2 HDF5 weight loading.
       calls load_weights. An opener may raise or return nil, message (Lua io convention).
   set_opener(fn) -> previous opener
 
+Options `remap = rules` and `dry_run = true` (issue 6) send any format to weightkit.loading.remap:
+by-name pairing through the rules (weightkit.remap), a dry run assigning nothing.
 Options are checked like Python keyword arguments: an unknown key raises
 `TypeError: load_weights() got an unexpected keyword argument 'x'`. `options.open` (a function path ->
 file) is ours, for hosts and tests.
@@ -79,7 +81,28 @@ local function is_hdf5_path(path)
   return ends_with(path, ".h5") or ends_with(path, ".keras") or ends_with(path, ".hdf5")
 end
 
+-- `remap` / `dry_run` (issue 6): by-name loading through rules (weightkit.loading.remap), for a file of
+-- any format wk.open reads.
+local KNOWN_REMAP = { by_name = true, skip_mismatch = true, open = true, remap = true, dry_run = true }
+
+local function load_remapped(model, file, options)
+  options = errors.check_keywords("load_weights", options, KNOWN_REMAP)
+  local remap = require "weightkit.loading.remap"
+  local opts = { dry_run = options.dry_run and true or false, skip_mismatch = options.skip_mismatch and true or false }
+  if type(file) ~= "string" then return remap.load(model, file, options.remap, opts) end
+  local open = options.open or default_opener()
+  local f, msg = open(file)
+  if not f then error(msg or ("cannot open " .. file), 0) end
+  local ok, report = pcall(remap.load, model, f, options.remap, opts)
+  f:close()
+  if not ok then error(report, 0) end
+  return report
+end
+
 function M.load_into(model, file, options)
+  if type(options) == "table" and (options.remap ~= nil or options.dry_run) then
+    return load_remapped(model, file, options)
+  end
   -- Keras 3 names: `.weights.h5` / `.weights.json` always go to the Keras 3 loader (as in Keras 3 and
   -- tf.keras 2.15); other names and opened files go by the format found in the file.
   if type(file) == "string" and (ends_with(file, ".weights.h5") or ends_with(file, ".weights.json")) then
