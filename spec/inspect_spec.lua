@@ -446,3 +446,50 @@ describe("weightkit inspect --json --sha256 on the real TF checkpoints and Saved
     end)
   end
 end)
+
+describe("weightkit inspect --json --sha256 on a safetensors file", function()
+  it("lists every tensor by name (layers grouped at the last '.'), as numpy sees it", function()
+    local path = os.tmpname() .. ".safetensors"
+    local pipe = assert(io.popen("/usr/bin/python3 - " .. sh_quote(path) .. [==[ <<'PY'
+import hashlib, json, struct, sys
+import numpy as np
+tensors = {
+    "conv1.weight": np.arange(2 * 3 * 3 * 3, dtype=np.float32).reshape(2, 3, 3, 3),
+    "conv1.bias": np.array([0.5, -1.5], dtype=np.float32),
+    "bn1.running_mean": np.linspace(0, 1, 2).astype(np.float16),
+    "bn1.num_batches_tracked": np.array(7, dtype=np.int64),
+    "fc.weight": np.ones((4, 2), dtype=np.float64),
+}
+header, data = {"__metadata__": {"format": "pt"}}, b""
+for name, a in tensors.items():
+    b = a.tobytes()
+    header[name] = {"dtype": {"float32": "F32", "float16": "F16", "int64": "I64", "float64": "F64"}[str(a.dtype)],
+                    "shape": list(a.shape), "data_offsets": [len(data), len(data) + len(b)]}
+    data += b
+h = json.dumps(header).encode()
+h += b" " * ((8 - len(h) % 8) % 8)
+open(sys.argv[1], "wb").write(struct.pack("<Q", len(h)) + h + data)
+print(json.dumps({n: {"shape": list(a.shape), "dtype": str(a.dtype),
+                      "sha256": hashlib.sha256(a.tobytes()).hexdigest()} for n, a in tensors.items()}))
+PY]==]))
+    local want = decode(pipe:read("a"))
+    pipe:close()
+    local out, err, code = inspect("--json --sha256", path)
+    os.remove(path)
+    assert.are.equal(0, code, err)
+    local got = decode(out)
+    assert.are.equal("safetensors", got.format)
+    local n = 0
+    for _, t in ipairs(got.tensors) do
+      check_tensor(t.path, t, want[t.path])
+      n = n + 1
+    end
+    assert.are.equal(5, n)
+    local names = {}
+    for i, l in ipairs(got.layers) do
+      names[i] = l.name
+      for _, w in ipairs(l.weights) do assert.are.equal(l.name .. "." .. w.name, w.path) end
+    end
+    assert.are.same({ "conv1", "bn1", "fc" }, names)
+  end)
+end)

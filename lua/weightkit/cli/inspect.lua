@@ -8,7 +8,7 @@ described from their mapped object headers (src/wk_h5_guard.c), in the layers an
 walk behind `tensors` / "Datasets in file" alike (weightkit.h, wk_file_tensors).
 With --json: one JSON document (issue 3, point 5; issue 4, point 5):
   {"format": "keras2-h5" | "keras2-h5-model" | "keras3-weights-h5" | "keras-zip" | "keras3-sharded" |
-             "tf-checkpoint" | "savedmodel",
+             "tf-checkpoint" | "savedmodel" | "safetensors",
    "keras_version": ... | null, "backend": ... | null,
    "layers": [{"name": ..., "weights": [{"name", "path", "shape", "dtype"[, "sha256"]}]}],
    "tensors": [{"path", "shape", "dtype"[, "sha256"]}],
@@ -21,6 +21,7 @@ optimizer weights included); dtypes are NumPy's. A .keras archive's keras_versio
 A TF checkpoint (format "tf-checkpoint": a prefix, its .index, or a directory with a `checkpoint` file)
 or a SavedModel directory ("savedmodel"): one layer per object path, weights named by attribute
 (weightkit.h), `tensors` every key as its `path`, string tensors with dtype "string" and sha256 null.
+A safetensors file: every tensor by its name (`path`), layers grouping the names at their last '.'.
 A sharded index (`x.weights.json`, format "keras3-sharded", lua/weightkit/cli/sharded.lua): one layer
 per weight_map key, weights gathered from its shards; every weight and tensor also names its "file"
 (the shard), `tensors` lists every shard's datasets, shards in name order.
