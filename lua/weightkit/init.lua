@@ -37,6 +37,8 @@ wk.remap = require "weightkit.remap"
 local file = require "weightkit.file"
 wk.open = file.open
 wk.load_file = file.load_file
+-- File surgery without a model (lua/weightkit/editor.lua): KerasFileEditor's methods, every format.
+wk.editor = require "weightkit.editor"
 require("weightkit.loading").set_opener(file.open)
 
 return wk

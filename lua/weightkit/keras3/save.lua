@@ -5,6 +5,11 @@ sharded `.weights.json` indexes, and the model.weights.h5 image of a `.keras` ar
   save.save_weights(model, path, {overwrite = true, max_shard_size = nil}) -> true | false (declined)
   save.image(model) -> bytes of model.weights.h5 (for a .keras archive)
   save.objects(model) -> { {path =, name =, tensors = {...}}, ... }   the writer's input (core.save_keras3)
+  save.check_path(path, max_shard_size) -> path   the NAMES rules below (a `.weights.h5` name with
+                         max_shard_size comes back as `.weights.json`, with the warning)
+  save.write_objects(path, objects, max_shard_size) -> true   writes objects (as save.objects gives
+                         them) to `path`, sharded when max_shard_size is given; no name or overwrite
+                         checks (the caller's), overwrites (weightkit.editor saves files this way)
 
 NAMES (Keras 3 saving_api.save_weights):
   - without max_shard_size the path must end in `.weights.h5`, else ValueError "The filename must end
@@ -34,7 +39,9 @@ the index maps its key to the list of its shards. An object's group is created i
 first variable (weightless objects: the current shard), so no shard holds a stray empty group. Index:
 {"metadata": {"total_size": <bytes, float>}, "weight_map": {"/layers/dense/vars": "x_00000.weights.h5"
 | [...], ...}}, JSON with indent 4, keys in walk order. Shards are written first (each atomically),
-the index last (temporary file + rename).
+the index last (temporary file + rename). A shard holding none of the groups that mark a Keras 3 file
+(`vars`, `layers`, `optimizer` at its root: a subclassed model's attribute paths) gets an empty root
+`vars` group, so that it reads as one (Keras ignores a group no index key names).
 ]]
 local core = require "weightkit.core"
 local errors = require "weightkit.errors"
@@ -101,8 +108,9 @@ local function gb(x)
   return string.format("%.17g", x)
 end
 
--- The shard plan: list of shards {name =, objects = {...}}, the weight_map entries, the total size.
-local function plan(model, base, limit, max_shard_size)
+-- The shard plan of `objects` (save.objects's shape): list of shards {name =, objects = {...}}, the
+-- weight_map entries, the total size.
+local function plan(objects, base, limit, max_shard_size)
   local shards, map, total = {}, {}, 0
   local current, used = nil, 0
   local function new_shard()
@@ -111,7 +119,7 @@ local function plan(model, base, limit, max_shard_size)
     used = 0
   end
   new_shard()
-  for _, e in ipairs(paths.objects(model)) do
+  for _, e in ipairs(objects) do
     local key = (e.path == "" and "" or "/" .. e.path) .. "/vars"
     local files, group = {}, nil
     local function open_group(first)
@@ -119,8 +127,8 @@ local function plan(model, base, limit, max_shard_size)
       current.objects[#current.objects + 1] = group
       files[#files + 1] = current.name
     end
-    for i, v in ipairs(e.variables) do
-      local n = nbytes(v.value)
+    for i, t in ipairs(e.tensors) do
+      local n = nbytes(t)
       if n > limit then
         errors.value_error(string.format("The size of %s is %s GB, which exceeds the maximum shard size %s GB.",
           (e.path == "" and "" or e.path .. "/") .. "vars/" .. (i - 1), gb(n / GB), gb(max_shard_size)))
@@ -130,7 +138,7 @@ local function plan(model, base, limit, max_shard_size)
         group = nil
       end
       if group == nil then open_group(i - 1) end
-      group.tensors[#group.tensors + 1] = v.value
+      group.tensors[#group.tensors + 1] = t
       used = used + n
       total = total + n
     end
@@ -181,13 +189,26 @@ local function check_continued(path, objects)
   if f then f:close() end
 end
 
+-- A shard whose groups are all attribute paths of a subclassed model ("dense1/vars") has none of the
+-- top-level groups that mark a Keras 3 weights file (`vars`, `layers`, `optimizer`,
+-- `_layer_checkpoint_dependencies`): such a shard gets an empty root `vars` group, which no index key
+-- names (Keras ignores it) and by which readers recognize the file.
+local MARKS = { [""] = true, layers = true, optimizer = true, _layer_checkpoint_dependencies = true }
+local function mark_shard(objects)
+  for _, o in ipairs(objects) do
+    if MARKS[o.path:match("^[^/]*")] then return end
+  end
+  table.insert(objects, 1, { path = "", tensors = {}, first = 0 })
+end
+
 -- Overwrites: the caller has applied the overwrite policy to the index path.
-local function save_sharded(model, path, max_shard_size)
+local function save_sharded(objects, path, max_shard_size)
   local dir, file = path:match("^(.*[/\\])(.*)$")
   if not dir then dir, file = "", path end
   local base = file:gsub("%.weights%.json$", "")
-  local shards, map, total = plan(model, base, max_shard_size * GB, max_shard_size)
+  local shards, map, total = plan(objects, base, max_shard_size * GB, max_shard_size)
   for _, s in ipairs(shards) do
+    mark_shard(s.objects)
     local ok, msg, code = core.save_keras3(dir .. s.name, s.objects, true)
     if not ok then saving.raise_write_error(msg, code, true) end
     check_continued(dir .. s.name, s.objects)
@@ -200,37 +221,49 @@ local function save_sharded(model, path, max_shard_size)
   return true
 end
 
+function M.check_path(path, max)
+  if max == nil then
+    if not ends_with(path, ".weights.h5") then
+      errors.value_error("The filename must end in `.weights.h5`. Received: filepath=" .. path)
+    end
+    return path
+  end
+  if type(max) ~= "number" or not (max > 0) then
+    errors.value_error("`max_shard_size` must be a positive number of GB. Received: max_shard_size=" ..
+      tostring(max))
+  end
+  if ends_with(path, ".weights.h5") then
+    local renamed = path:sub(1, -#".h5" - 1) .. ".json"
+    errors.warn("The filename must end in `.weights.json` when `max_shard_size` is specified. The " ..
+      "filepath " .. path .. " is changed to " .. renamed .. ".")
+    return renamed
+  elseif not ends_with(path, ".weights.json") then
+    errors.value_error("The filename must end in `.weights.json` when `max_shard_size` is specified. " ..
+      "Received: filepath=" .. path)
+  end
+  return path
+end
+
+function M.write_objects(path, objects, max_shard_size)
+  if max_shard_size ~= nil then return save_sharded(objects, path, max_shard_size) end
+  local ok, msg, code = core.save_keras3(path, objects, true)
+  if not ok then saving.raise_write_error(msg, code, true) end
+  return true
+end
+
 function M.save_weights(model, path, options)
   if type(path) ~= "string" then
     errors.type_error("save_weights() filepath must be a string, got " .. type(path))
   end
   options = check_options(options)
   local max = options.max_shard_size
-  if max == nil then
-    if not ends_with(path, ".weights.h5") then
-      errors.value_error("The filename must end in `.weights.h5`. Received: filepath=" .. path)
-    end
-  else
-    if type(max) ~= "number" or not (max > 0) then
-      errors.value_error("`max_shard_size` must be a positive number of GB. Received: max_shard_size=" ..
-        tostring(max))
-    end
-    if ends_with(path, ".weights.h5") then
-      local renamed = path:sub(1, -#".h5" - 1) .. ".json"
-      errors.warn("The filename must end in `.weights.json` when `max_shard_size` is specified. The " ..
-        "filepath " .. path .. " is changed to " .. renamed .. ".")
-      path = renamed
-    elseif not ends_with(path, ".weights.json") then
-      errors.value_error("The filename must end in `.weights.json` when `max_shard_size` is specified. " ..
-        "Received: filepath=" .. path)
-    end
-  end
+  path = M.check_path(path, max)
   check_built(model)
   local overwrite = options.overwrite
   if overwrite == nil then overwrite = true end
   if not saving.confirm_overwrite(path, overwrite) then return false end
   if core.path_kind(path) == "file" then overwrite = true end
-  if max ~= nil then return save_sharded(model, path, max) end
+  if max ~= nil then return save_sharded(M.objects(model), path, max) end
   local ok, msg, code = core.save_keras3(path, M.objects(model), overwrite)
   if not ok then saving.raise_write_error(msg, code, overwrite) end
   return true

@@ -7,6 +7,10 @@ graph tf.keras writes for the same model (weightkit.tfckpt.graph), then the `che
                                                     overwriting P.index first, as tf.keras does)
   save.state_text(prefix) -> the `checkpoint` file's text
   save.write_state(prefix)                          writes it next to the bundle, atomically
+  save.write(prefix, entries, nodes, overwrite) -> true   the bundle of `entries` and the object
+                                                    graph `nodes` (core.save_tf_checkpoint's spec),
+                                                    then the state file; the same prefix checks
+                                                    (weightkit.editor writes its checkpoints so)
 
 WHAT IS WRITTEN: one VARIABLE_VALUE entry per variable (its first breadth-first path), the
 TrackableObjectGraph, nothing else (no OBJECT_CONFIG_JSON: tf.keras >= 2.1 writes none; no optimizer:
@@ -71,7 +75,8 @@ function M.write_state(prefix)
   end
 end
 
-function M.save(model, prefix, overwrite)
+-- A prefix names a file in an existing directory (checked before anything is built or written).
+local function check_prefix(prefix)
   if prefix == "" or prefix:sub(-1) == "/" then
     errors.value_error("save_weights: a TensorFlow checkpoint needs a file prefix, got '" .. prefix .. "'")
   end
@@ -79,12 +84,21 @@ function M.save(model, prefix, overwrite)
   if core.path_kind(dir) ~= "directory" then
     errors.raise("OSError", "cannot save " .. prefix .. ": directory " .. dir .. " does not exist")
   end
-  local g = graph.build(model)
-  local ok, msg, code = core.save_tf_checkpoint(prefix, { entries = g.entries, graph = g.nodes,
+end
+
+function M.write(prefix, entries, nodes, overwrite)
+  check_prefix(prefix)
+  local ok, msg, code = core.save_tf_checkpoint(prefix, { entries = entries, graph = nodes,
     overwrite = overwrite and true or false })
   if not ok then require("weightkit.saving").raise_write_error(msg, code, overwrite) end
   M.write_state(prefix)
   return true
+end
+
+function M.save(model, prefix, overwrite)
+  check_prefix(prefix)
+  local g = graph.build(model)
+  return M.write(prefix, g.entries, g.nodes, overwrite)
 end
 
 return M
