@@ -22,6 +22,8 @@ local Report = require "weightkit.loading.report"
 
 local M = {}
 
+local KERAS2_HDF5 = { ["keras2-h5"] = true, ["keras2-h5-model"] = true }
+
 -- How every load starts: `report` (or a new one for `mode`) carries the file's keras_version and backend.
 -- Returns report, file_info(file).
 function M.start(mode, file, skip_mismatch, report)
@@ -34,8 +36,10 @@ end
 function M.file_info(file)
   local info = {}
   local kv = file.keras_version
-  -- Keras: `original_keras_version = f.attrs["keras_version"]` if present, else "1".
-  info.keras_version = (kv ~= nil) and tostring(kv) or "1"
+  -- Keras: `original_keras_version = f.attrs["keras_version"]` if present, else "1" -- for Keras 2
+  -- HDF5 files (and in-memory tables of that shape); other formats have no such attribute to miss.
+  if kv == nil and (file.format == nil or KERAS2_HDF5[file.format]) then kv = "1" end
+  info.keras_version = kv ~= nil and tostring(kv) or nil
   info.backend = file.backend
   info.layers = file:layers()
   info.top_level = file.top_level_weights
@@ -65,11 +69,7 @@ function M.top_level_weights(model)
   return out
 end
 
-function M.same_shape(a, b)
-  if #a ~= #b then return false end
-  for i = 1, #a do if a[i] ~= b[i] then return false end end
-  return true
-end
+M.same_shape = require("weightkit.naming").same_shape
 
 function M.new_plan() return {} end
 

@@ -15,13 +15,7 @@ local M = {}
 
 local function api() return require("weightkit.tensor").api end
 
-function M.same_shape(a, b)
-  if #a ~= #b then return false end
-  for i = 1, #a do
-    if a[i] ~= b[i] then return false end
-  end
-  return true
-end
+M.same_shape = require("weightkit.naming").same_shape
 
 -- numpy.transpose(t, axes) with 0-based axes.
 function M.np_transpose(t, axes0)
