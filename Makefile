@@ -91,7 +91,7 @@ check-asan: deps
 	@WK_ASAN=1 sh spec/run_tests.sh $(BUILD)/asan
 
 demo: all
-	$(CLI) run examples/demo.lua
+	$(CLI) run --unsafe examples/demo.lua
 
 bench: all
 	@sh bench/run.sh $(BUILD)

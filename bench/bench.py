@@ -39,7 +39,7 @@ class Runner:
         self.py_env = h5py_env()
 
     def wk(self, op, path, out=None):
-        cmd = [os.path.join(self.build, "weightkit"), "run", os.path.join(HERE, "wk_ops.lua"), op, path]
+        cmd = [os.path.join(self.build, "weightkit"), "run", "--unsafe", os.path.join(HERE, "wk_ops.lua"), op, path]
         return self.run(cmd + ([out] if out else []), self.wk_env)
 
     def py(self, op, path, out=None):
@@ -140,7 +140,7 @@ def main():
             for side, op in sides:
                 measure(side, op, key)
     # Baseline: a weightkit process that only loads the module (RSS floor of Lua + libhdf5).
-    base = Runner.run([os.path.join(build, "weightkit"), "run", os.path.join(HERE, "wk_ops.lua"), "none", "-"],
+    base = Runner.run([os.path.join(build, "weightkit"), "run", "--unsafe", os.path.join(HERE, "wk_ops.lua"), "none", "-"],
                       run.wk_env)
 
     def med(side, op, key, field="seconds"):

@@ -3,7 +3,7 @@ local build = os.getenv("WEIGHTKIT_BUILD") or "build"
 
 describe("make demo", function()
   it("inspects, loads, transfers and saves the shipped sample", function()
-    local pipe = assert(io.popen(build .. "/weightkit run examples/demo.lua 2>&1"))
+    local pipe = assert(io.popen(build .. "/weightkit run --unsafe examples/demo.lua 2>&1"))
     local output = pipe:read("a")
     assert.is_true(pipe:close(), output)
     assert.truthy(output:find("format keras2-h5, Keras 2.15.0, backend tensorflow", 1, true), output)

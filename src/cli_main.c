@@ -5,7 +5,11 @@
 ** at the Lua sources, and hands its arguments to lua/weightkit/cli.lua, which holds every
 ** command. Lua files are found, in order, through $WEIGHTKIT_LUA_DIR, next to an installed
 ** binary (<prefix>/bin/../share/lua/5.4), or in the source tree the binary was built from.
+** It also preloads `weightkit.cli.host`, the one thing the command needs from the OS that Lua
+** lacks: resolve(path), used by the script sandbox (lua/weightkit/cli/sandbox.lua) to compare
+** paths after following symlinks.
 */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,7 +58,47 @@ static int find_lua_dir(char *buf, size_t size) {
   return 0;
 }
 
-/* Prepends dir's ?.lua and ?/init.lua patterns to package.path. */
+/*
+** host.resolve(path [, parent_only]) -> the absolute path with every symlink resolved, or nil.
+** A path that does not exist (a file about to be written) resolves as its existing directory,
+** resolved, plus its last component; so does every path when parent_only is true (a symlink
+** named by the path itself is then not followed). nil when the directory does not exist either
+** or the last component is empty, "." or "..".
+*/
+static int l_resolve(lua_State *L) {
+  size_t len;
+  const char *path = luaL_checklstring(L, 1, &len);
+  int parent_only = lua_toboolean(L, 2);
+  const char *slash, *base;
+  char buf[PATH_MAX];
+  if (len == 0 || strlen(path) != len) return 0; /* empty, or an embedded NUL */
+  if (!parent_only && realpath(path, buf) != NULL) {
+    lua_pushstring(L, buf);
+    return 1;
+  }
+  slash = strrchr(path, '/');
+  base = slash != NULL ? slash + 1 : path;
+  if (*base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) return 0;
+  if (slash == NULL) {
+    if (realpath(".", buf) == NULL) return 0;
+  } else if (slash == path) {
+    strcpy(buf, "/");
+  } else {
+    lua_pushlstring(L, path, (size_t)(slash - path)); /* the directory, NUL-terminated by Lua */
+    if (realpath(lua_tostring(L, -1), buf) == NULL) return 0;
+  }
+  lua_pushfstring(L, "%s%s%s", buf, strcmp(buf, "/") == 0 ? "" : "/", base);
+  return 1;
+}
+
+static int open_host(lua_State *L) {
+  lua_newtable(L);
+  lua_pushcfunction(L, l_resolve);
+  lua_setfield(L, -2, "resolve");
+  return 1;
+}
+
+/* Prepends dir's ?.lua and ?/init.lua patterns to package.path; preloads the C modules. */
 static void add_lua_path(lua_State *L, const char *dir) {
   lua_getglobal(L, "package");
   lua_pushfstring(L, "%s/?.lua;%s/?/init.lua;", dir, dir);
@@ -64,6 +108,8 @@ static void add_lua_path(lua_State *L, const char *dir) {
   lua_getfield(L, -1, "preload");
   lua_pushcfunction(L, luaopen_weightkit_core);
   lua_setfield(L, -2, "weightkit.core");
+  lua_pushcfunction(L, open_host);
+  lua_setfield(L, -2, "weightkit.cli.host");
   lua_pop(L, 2);
 }
 

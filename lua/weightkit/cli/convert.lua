@@ -28,6 +28,7 @@ EXIT: 0 converted; 1 an error (its message on stderr, "weightkit convert: <messa
 local core = require "weightkit.core"
 local json = require "weightkit.json"
 local errors = require "weightkit.errors"
+local progress = require "weightkit.cli.progress"
 
 local M = {}
 
@@ -50,6 +51,7 @@ Load the weights of IN into a model and save them as OUT (format from OUT's name
   --overwrite            replace an existing OUT
   --strict               fail when a model variable got no value or a value of IN was not used
   --max-shard-size GB    shard size for .weights.json
+Exit status: 0 converted, 1 error, 2 usage.
 ]]
 
 local function ends_with(s, suffix) return s:sub(-#suffix) == suffix end
@@ -180,18 +182,27 @@ local function convert(a, input, out)
   if not a.overwrite and core.path_kind(exists_path) ~= nil then
     error(exists_path .. " already exists (pass --overwrite to replace it)", 0)
   end
-  local model = build_model(wk, a, input)
-  local warnings, report = errors.capture_warnings(function() return model:load_weights(input) end)
+  -- a 3-step bar on a terminal (cli/progress.lua); the per-tensor work runs inside load and save
+  local bar = progress.new("convert", 3)
+  local ok, model = pcall(build_model, wk, a, input)
+  if not ok then bar:done(); error(model, 0) end
+  bar:step("loading " .. input)
+  local ok_load, warnings, report = pcall(errors.capture_warnings, function() return model:load_weights(input) end)
+  if not ok_load then bar:done(); error(warnings, 0) end
+  bar:step("saving " .. out)
   local input_format = report.format
   if not input_format then
     local f = wk.open(input)
     if f then input_format = f.format; f:close() end
   end
   if a.strict and (#report.missing > 0 or #report.unused > 0) then
+    bar:done()
     error(string.format("--strict: %d variable(s) of the model got no value and %d value(s) of %s were not " ..
       "used; nothing written", #report.missing, #report.unused, input), 0)
   end
-  save(model, out, a, fmt)
+  local ok_save, err = pcall(save, model, out, a, fmt)
+  bar:done()
+  if not ok_save then error(err, 0) end
   return { input = input, output = out, input_format = input_format, output_format = fmt,
     model_name = model.name, report = report, warnings = warnings }
 end

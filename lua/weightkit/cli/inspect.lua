@@ -39,6 +39,14 @@ local M = {}
 
 M.USAGE = "usage: weightkit inspect [--json] [--sha256] PATH\n"
 
+local HELP = M.USAGE .. [[
+
+Summarize a weights file of any format (layers, weights, shapes, dtypes, sizes) from its metadata.
+  --json         print it as one JSON document
+  --sha256       add the SHA-256 of every tensor (reads each tensor once)
+Exit status: 0 success, 1 the file cannot be opened or read, 2 usage.
+]]
+
 local function shape_str(shape)
   local n = #shape
   if n == 1 then return "(" .. shape[1] .. ",)" end
@@ -255,7 +263,7 @@ function M.run(argv)
     local a = argv[i]
     if a == "--json" then as_json = true
     elseif a == "--sha256" then with_sha = true
-    elseif a == "--help" or a == "-h" then io.stdout:write(M.USAGE); return 0
+    elseif a == "--help" or a == "-h" then io.stdout:write(HELP); return 0
     elseif a:sub(1, 1) == "-" and a ~= "-" then
       io.stderr:write("weightkit inspect: unknown option '", a, "'\n", M.USAGE)
       return 2
