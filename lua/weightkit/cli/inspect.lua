@@ -158,6 +158,12 @@ end
 -- Readable summary
 --======================================================================================================
 
+-- Keras 3 and TF files keep the optimizer's state as objects beside the layers: `optimizer`,
+-- `optimizer/...`, and TF slot variables (`<variable>/.OPTIMIZER_SLOT/optimizer/m`).
+local function is_optimizer_object(name)
+  return name == "optimizer" or name:sub(1, 10) == "optimizer/" or name:find("/.OPTIMIZER_SLOT/", 1, true) ~= nil
+end
+
 local function summary(h, with_sha)
   local rows = {}            -- {first, shape, dtype, size, storage[, sha]} or a plain heading string
   local n_layers, n_with, n_weights, params, bytes = 0, 0, 0, 0, 0
@@ -171,7 +177,9 @@ local function summary(h, with_sha)
       rows[#rows + 1] = row
     end
   end
+  local optimizer_layers = {}
   for li, layer in ipairs(h:layers()) do
+    if is_optimizer_object(layer.name) then optimizer_layers[#optimizer_layers + 1] = layer end
     local count = #layer.weights
     n_layers = n_layers + 1
     if count > 0 then n_with = n_with + 1 end
@@ -234,11 +242,15 @@ local function summary(h, with_sha)
   add(string.format("Weights: %d tensors, %s parameters, %s (%s bytes)", n_weights, thousands(params),
     human_bytes(bytes), thousands(bytes)))
   local opt = h:optimizer()
-  if opt then
+  if opt or #optimizer_layers > 0 then
+    -- Keras 2: the optimizer_weights group; Keras 3 / TF: the optimizer's objects, listed above too
     local n, p, b = 0, 0, 0
-    for _, w in ipairs(opt.weights) do n, p, b = n + 1, p + w.numel, b + w.nbytes end
-    add(string.format("Optimizer weights: %d tensors, %s parameters, %s (%s bytes)", n, thousands(p),
-      human_bytes(b), thousands(b)))
+    for _, w in ipairs(opt and opt.weights or {}) do n, p, b = n + 1, p + w.numel, b + w.nbytes end
+    for _, layer in ipairs(optimizer_layers) do
+      for _, w in ipairs(layer.weights) do n, p, b = n + 1, p + w.numel, b + w.nbytes end
+    end
+    add(string.format("Optimizer weights: %d tensors, %s parameters, %s (%s bytes)%s", n, thousands(p),
+      human_bytes(b), thousands(b), opt and "" or " (in the layers above)"))
   else
     add("Optimizer weights: none")
   end
