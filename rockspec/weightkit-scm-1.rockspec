@@ -24,6 +24,7 @@ build = {
     ["weightkit.activations"] = "lua/weightkit/activations.lua",
     ["weightkit.backend"] = "lua/weightkit/backend.lua",
     ["weightkit.cli"] = "lua/weightkit/cli.lua",
+    ["weightkit.cli.args"] = "lua/weightkit/cli/args.lua",
     ["weightkit.cli.convert"] = "lua/weightkit/cli/convert.lua",
     ["weightkit.cli.diff"] = "lua/weightkit/cli/diff.lua",
     ["weightkit.cli.edit"] = "lua/weightkit/cli/edit.lua",

@@ -27,11 +27,6 @@ const char *__asan_default_options(void) { return "allocator_may_return_null=1";
 
 
 
-static const char *code_name(wk_status s) {
-  static const char *const names[] = {"OK", "ENOMEM", "EINVAL", "ESHAPE", "EDTYPE", "ELIMIT", "EIO", "EFORMAT"};
-  return (unsigned)s < sizeof names / sizeof *names ? names[s] : "?";
-}
-
 static void sha_hex(const void *data, size_t size, char hex[65]) {
   wk_sha256 c;
   unsigned char d[32];

@@ -22,11 +22,6 @@
 #define MAXF 8
 enum { MODE_MAP, MODE_PREAD, MODE_MEMORY, NMODES };
 
-static const char *code_name(wk_status s) {
-  static const char *const names[] = {"OK", "ENOMEM", "EINVAL", "ESHAPE", "EDTYPE", "ELIMIT", "EIO", "EFORMAT"};
-  return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
-}
-
 static void unquote(char *s) {
   char *o = s;
   for (; *s; s++) {
@@ -100,43 +95,6 @@ static wk_status open_st(const char *path, int mode, const wk_open_options *opts
   }
   *out = f;
   return WK_OK;
-}
-
-static const wk_tensor_info *find_info(wk_file *f, const char *name) {
-  const wk_tensor_info *infos;
-  size_t n, i;
-  if (f == NULL || wk_file_tensors(f, &infos, &n, NULL) != WK_OK) return NULL;
-  for (i = 0; i < n; i++)
-    if (strcmp(infos[i].path, name) == 0) return &infos[i];
-  return NULL;
-}
-
-static const wk_tensor_info *find_layer_info(wk_file *f, const char *name) {
-  size_t i, j;
-  for (i = 0; i < wk_file_layer_count(f); i++) {
-    const wk_layer_info *l = wk_file_layer(f, i);
-    for (j = 0; l != NULL && j < l->weight_count; j++)
-      if (strcmp(l->weights[j].path, name) == 0) return &l->weights[j];
-  }
-  return NULL;
-}
-
-static void tensor_hex(const wk_tensor *t, char hex[65]) {
-  unsigned char d[32];
-  wk_tensor_sha256(t, d);
-  wk_sha256_hex(d, hex);
-}
-
-static int outcome(wk_status s, const wk_error *e, const char *code, const char *sub) {
-  if (strcmp(code_name(s), code) != 0) {
-    printf("# got %s: %s\n", code_name(s), s == WK_OK ? "" : e->message);
-    return 0;
-  }
-  if (s != WK_OK && strcmp(sub, "-") != 0 && strstr(e->message, sub) == NULL) {
-    printf("# message: %s\n", e->message);
-    return 0;
-  }
-  return 1;
 }
 
 /* Reads everything a handle offers (fuzzing: only crashes and unclean codes matter). */

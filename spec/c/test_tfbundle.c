@@ -16,11 +16,6 @@
 
 #define MAXF 8
 
-static const char *code_name(wk_status s) {
-  static const char *const names[] = {"OK", "ENOMEM", "EINVAL", "ESHAPE", "EDTYPE", "ELIMIT", "EIO", "EFORMAT"};
-  return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
-}
-
 static void unquote(char *s) {
   char *o = s;
   for (; *s; s++) {
@@ -48,44 +43,6 @@ static int split(char *line, char **f) {
   }
   for (int i = 0; i < n; i++) unquote(f[i]);
   return n;
-}
-
-static const wk_tensor_info *find_info(wk_file *f, const char *key) {
-  const wk_tensor_info *infos;
-  size_t n, i;
-  if (f == NULL || wk_file_tensors(f, &infos, &n, NULL) != WK_OK) return NULL;
-  for (i = 0; i < n; i++)
-    if (strcmp(infos[i].path, key) == 0) return &infos[i];
-  return NULL;
-}
-
-static const wk_tensor_info *find_layer_info(wk_file *f, const char *key) {
-  size_t i, j;
-  for (i = 0; i < wk_file_layer_count(f); i++) {
-    const wk_layer_info *l = wk_file_layer(f, i);
-    for (j = 0; l != NULL && j < l->weight_count; j++)
-      if (strcmp(l->weights[j].path, key) == 0) return &l->weights[j];
-  }
-  return NULL;
-}
-
-static void tensor_hex(const wk_tensor *t, char hex[65]) {
-  unsigned char d[32];
-  wk_tensor_sha256(t, d);
-  wk_sha256_hex(d, hex);
-}
-
-/* "OK" or the code, and the message holds `sub` ("-": anything). */
-static int outcome(wk_status s, const wk_error *e, const char *code, const char *sub) {
-  if (strcmp(code_name(s), code) != 0) {
-    printf("# got %s: %s\n", code_name(s), s == WK_OK ? "" : e->message);
-    return 0;
-  }
-  if (s != WK_OK && strcmp(sub, "-") != 0 && strstr(e->message, sub) == NULL) {
-    printf("# message: %s\n", e->message);
-    return 0;
-  }
-  return 1;
 }
 
 /* Reads everything a handle offers, ignoring the results (fuzzing: only crashes matter). */

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "weightkit.h"
@@ -58,6 +59,56 @@ static inline void *slurp(const char *path, size_t *size) {
   fclose(fp);
   *size = (size_t)st.st_size;
   return buf;
+}
+
+/* ---- helpers the file-format tests share (`static inline`: unused ones cost nothing) ---- */
+
+/* "OK", "ENOMEM", ... : the name of a status, as the Python oracles write it. */
+static inline const char *code_name(wk_status s) {
+  static const char *const names[] = {"OK", "ENOMEM", "EINVAL", "ESHAPE", "EDTYPE", "ELIMIT", "EIO", "EFORMAT"};
+  return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
+}
+
+/* The dataset of the handle whose path is `path` (wk_file_tensors), or NULL. */
+static inline const wk_tensor_info *find_info(wk_file *f, const char *path) {
+  const wk_tensor_info *infos;
+  size_t n, i;
+  if (f == NULL || wk_file_tensors(f, &infos, &n, NULL) != WK_OK) return NULL;
+  for (i = 0; i < n; i++)
+    if (strcmp(infos[i].path, path) == 0) return &infos[i];
+  return NULL;
+}
+
+/* The layer weight whose path is `path` (wk_file_layer), or NULL. */
+static inline const wk_tensor_info *find_layer_info(wk_file *f, const char *path) {
+  size_t i, j;
+  for (i = 0; i < wk_file_layer_count(f); i++) {
+    const wk_layer_info *l = wk_file_layer(f, i);
+    for (j = 0; l != NULL && j < l->weight_count; j++)
+      if (strcmp(l->weights[j].path, path) == 0) return &l->weights[j];
+  }
+  return NULL;
+}
+
+/* The lowercase hex SHA-256 of a tensor's little-endian C-order bytes. */
+static inline void tensor_hex(const wk_tensor *t, char hex[65]) {
+  unsigned char d[32];
+  wk_tensor_sha256(t, d);
+  wk_sha256_hex(d, hex);
+}
+
+/* 1 when `s` is the status named `code` and, on failure, the message holds `sub` ("-": anything);
+** else prints what came instead and returns 0. */
+static inline int outcome(wk_status s, const wk_error *e, const char *code, const char *sub) {
+  if (strcmp(code_name(s), code) != 0) {
+    printf("# got %s: %s\n", code_name(s), s == WK_OK ? "" : e->message);
+    return 0;
+  }
+  if (s != WK_OK && strcmp(sub, "-") != 0 && strstr(e->message, sub) == NULL) {
+    printf("# message: %s\n", e->message);
+    return 0;
+  }
+  return 1;
 }
 
 #endif

@@ -25,6 +25,7 @@ OUTPUT: a short report on stdout (what loaded, from where, how many values were 
   IN went nowhere (unused; optimizer state does not count).
 EXIT: 0 converted; 1 an error (its message on stderr, "weightkit convert: <message>"); 2 usage.
 ]]
+local args = require "weightkit.cli.args"
 local core = require "weightkit.core"
 local json = require "weightkit.json"
 local errors = require "weightkit.errors"
@@ -56,30 +57,11 @@ Exit status: 0 converted, 1 error, 2 usage.
 
 local function ends_with(s, suffix) return s:sub(-#suffix) == suffix end
 
-local function usage_error(msg)
-  io.stderr:write("weightkit convert: ", msg, "\n", M.USAGE)
-  return 2
-end
+local function usage_error(msg) return args.usage_error("convert", M.USAGE, msg) end
 
 local function parse(argv)
-  local a = { positional = {} }
-  local i = 2
-  while i <= #argv do
-    local v = argv[i]
-    if v == "--json" or v == "--overwrite" or v == "--strict" or v == "--help" or v == "-h" then
-      a[v:gsub("^%-%-?", "")] = true
-    elseif v == "--model" or v == "--config" or v == "--max-shard-size" then
-      if argv[i + 1] == nil then return nil, v .. " needs a value" end
-      a[v:sub(3)] = argv[i + 1]
-      i = i + 1
-    elseif v:sub(1, 2) == "--" then
-      return nil, "unknown option " .. v
-    else
-      a.positional[#a.positional + 1] = v
-    end
-    i = i + 1
-  end
-  return a
+  return args.parse(argv, { flags = { "json", "overwrite", "strict" },
+    values = { "model", "config", "max-shard-size" } })
 end
 
 local function output_format(out)
@@ -210,7 +192,7 @@ end
 function M.run(argv)
   local a, msg = parse(argv)
   if not a then return usage_error(msg) end
-  if a.help or a.h then
+  if a.help then
     io.write(HELP)
     return 0
   end

@@ -33,6 +33,7 @@ EXIT, as diff(1): 0 the files hold the same names with close values, same shapes
 differ (an unpaired name, a shape or dtype mismatch, values not close); 2 trouble: a usage error, a
 file that cannot be opened or read.
 ]]
+local args = require "weightkit.cli.args"
 local core = require "weightkit.core"
 local json = require "weightkit.json"
 local sharded = require "weightkit.cli.sharded"
@@ -56,40 +57,10 @@ Exit status: 0 same, 1 different, 2 trouble (usage, unreadable file).
 local TOP_LEVEL = "(top_level_model_weights)"
 local TINY = 4.9406564584124654e-324 -- the smallest positive double: |b| floored to it keeps 0/0 out
 
-local function usage_error(msg)
-  io.stderr:write("weightkit diff: ", msg, "\n", M.USAGE)
-  return 2
-end
+local function usage_error(msg) return args.usage_error("diff", M.USAGE, msg) end
 
 local function parse(argv)
-  local a = { positional = {}, rtol = 1e-5, atol = 1e-8 }
-  local i = 2
-  while i <= #argv do
-    local v = argv[i]
-    local opt, inline = v:match("^(%-%-[%w%-]+)=(.*)$")
-    opt = opt or v
-    if opt == "--json" or opt == "--name-only" or opt == "--help" or opt == "-h" then
-      if inline then return nil, opt .. " takes no value" end
-      a[opt:gsub("^%-%-?", "")] = true
-    elseif opt == "--atol" or opt == "--rtol" then
-      local value = inline
-      if value == nil then
-        i = i + 1
-        value = argv[i]
-      end
-      local x = tonumber(value)
-      if not x or x ~= x or x < 0 or x == math.huge then
-        return nil, opt .. " needs a finite number >= 0 (got " .. tostring(value) .. ")"
-      end
-      a[opt:sub(3)] = x
-    elseif v:sub(1, 1) == "-" and v ~= "-" then
-      return nil, "unknown option " .. v
-    else
-      a.positional[#a.positional + 1] = v
-    end
-    i = i + 1
-  end
-  return a
+  return args.parse(argv, { flags = { "json", "name-only" }, numbers = { rtol = 1e-5, atol = 1e-8 } })
 end
 
 local function open_any(path)
@@ -131,13 +102,7 @@ local function weights_of(h)
   return list
 end
 
-local function same_shape(a, b)
-  if #a ~= #b then return false end
-  for i = 1, #a do
-    if a[i] ~= b[i] then return false end
-  end
-  return true
-end
+local same_shape = require("weightkit.naming").same_shape
 
 local function close_tensor(t)
   if t then t:close() end
@@ -354,7 +319,7 @@ end
 function M.run(argv)
   local a, msg = parse(argv)
   if not a then return usage_error(msg) end
-  if a.help or a.h then
+  if a.help then
     io.write(HELP)
     return 0
   end

@@ -21,6 +21,7 @@ REPORT: what changed between IN's listing and OUT's (weights by object and name)
 EXIT: 0 saved; 1 an error (IN unreadable, the script raised or returned false, OUT not writable or
 existing); 2 usage.
 ]]
+local args = require "weightkit.cli.args"
 local json = require "weightkit.json"
 local sandbox = require "weightkit.cli.sandbox"
 local surgery = require "weightkit.cli.surgery"
@@ -42,44 +43,15 @@ Open IN (any weights format) in the editor, run s.lua with it as `ed`, save the 
 Exit status: 0 saved, 1 error, 2 usage.
 ]]
 
-local function usage_error(msg)
-  io.stderr:write("weightkit edit: ", msg, "\n", M.USAGE)
-  return 2
-end
+local function usage_error(msg) return args.usage_error("edit", M.USAGE, msg) end
 
 local function parse(argv)
-  local a = { positional = {}, args = {} }
-  local i = 2
-  while i <= #argv do
-    local v = argv[i]
-    if v == "--" then
-      table.move(argv, i + 1, #argv, 1, a.args)
-      break
-    elseif v == "--json" or v == "--overwrite" or v == "--unsafe" or v == "--help" or v == "-h" then
-      a[v:gsub("^%-%-?", "")] = true
-    elseif v == "--script" then
-      if argv[i + 1] == nil then return nil, "--script needs a value" end
-      a.script = argv[i + 1]
-      i = i + 1
-    elseif v:sub(1, 1) == "-" and v ~= "-" then
-      return nil, "unknown option " .. v
-    else
-      a.positional[#a.positional + 1] = v
-    end
-    i = i + 1
-  end
-  return a
+  return args.parse(argv, { flags = { "json", "overwrite", "unsafe" }, values = { "script" }, rest = true })
 end
 
 local function key(w) return w.object .. "\0" .. w.weight end
 
-local function same_shape(a, b)
-  if #a ~= #b then return false end
-  for i = 1, #a do
-    if a[i] ~= b[i] then return false end
-  end
-  return true
-end
+local same_shape = require("weightkit.naming").same_shape
 
 -- added / removed / changed between two listings.
 local function changes(before, after)
@@ -175,7 +147,7 @@ end
 function M.run(argv)
   local a, msg = parse(argv)
   if not a then return usage_error(msg) end
-  if a.help or a.h then
+  if a.help then
     io.write(HELP)
     return 0
   end

@@ -38,6 +38,7 @@ rule); combining transforms (concat, stack, sum, bias_sum) need several inputs a
 EXIT: 0 written (or the dry run printed); 1 an error (IN unreadable, rules failing, an impossible
 plan, OUT existing without --overwrite, --strict); 2 usage.
 ]]
+local args = require "weightkit.cli.args"
 local json = require "weightkit.json"
 local remap = require "weightkit.remap"
 local transforms = require "weightkit.remap.transforms"
@@ -65,33 +66,11 @@ Rename, drop and transform IN's weights by remap rules, save as OUT (format from
 Exit status: 0 done, 1 error, 2 usage.
 ]]
 
-local function usage_error(msg)
-  io.stderr:write("weightkit remap: ", msg, "\n", M.USAGE)
-  return 2
-end
+local function usage_error(msg) return args.usage_error("remap", M.USAGE, msg) end
 
-local FLAGS = { ["--json"] = "json", ["--overwrite"] = "overwrite", ["--unsafe"] = "unsafe",
-  ["--dry-run"] = "dry_run", ["--strict"] = "strict", ["--help"] = "help", ["-h"] = "help" }
 
 local function parse(argv)
-  local a = { positional = {} }
-  local i = 2
-  while i <= #argv do
-    local v = argv[i]
-    if FLAGS[v] then
-      a[FLAGS[v]] = true
-    elseif v == "--rules" then
-      if argv[i + 1] == nil then return nil, "--rules needs a value" end
-      a.rules = argv[i + 1]
-      i = i + 1
-    elseif v:sub(1, 1) == "-" and v ~= "-" then
-      return nil, "unknown option " .. v
-    else
-      a.positional[#a.positional + 1] = v
-    end
-    i = i + 1
-  end
-  return a
+  return args.parse(argv, { flags = { "json", "overwrite", "unsafe", "dry-run", "strict" }, values = { "rules" } })
 end
 
 --{=====================================================================================================
@@ -344,19 +323,19 @@ local function load_rules(a, box)
 end
 
 local function run_remap(a, input, out)
-  if not a.dry_run then surgery.check_output(out, a.overwrite) end
+  if not a["dry-run"] then surgery.check_output(out, a.overwrite) end
   local box, finish = sandbox.start({ input, out, a.rules }, a.unsafe)
   local ok, r = pcall(function()
     local rules = load_rules(a, box)
     local ed = surgery.open(input)
     local plan = make_plan(ed, rules)
     local res = { input = input, input_format = ed.format, output = out, output_format = surgery.output_format(out),
-      rules = a.rules, dry_run = a.dry_run == true, written = false, plan = plan }
+      rules = a.rules, dry_run = a["dry-run"] == true, written = false, plan = plan }
     if a.strict and #plan.unused > 0 then
       error(string.format("--strict: %d rule(s) matched nothing (%s); nothing written", #plan.unused,
         plan.unused[1].rule), 0)
     end
-    if not a.dry_run then
+    if not a["dry-run"] then
       apply_plan(ed, plan)
       surgery.save(ed, out)
       res.written = true
