@@ -16,7 +16,7 @@ Loading goes through `model:load_weights(path)` (wk.open, the C reader) once the
 before that, through the loading policy on an in-memory file filled by the oracle's h5py reads (the same
 tensors), so the policy is checked on real data either way.
 
-QUIRKS of the real files not spelled out in keras-formats.md (also reported to the lead):
+QUIRKS of the real files not spelled out in keras-formats.md:
   * k1 (DeepCell) was trained with Theano, but Keras 1 save_weights wrote no `backend` attribute: Keras 2
     therefore applies only the Keras 1 channels_first transpose (2, 3, 1, 0) and never the Theano kernel
     flip, although Theano's convolution flips kernels. We load it as Keras does (no flip).

@@ -503,16 +503,10 @@ describe("recurrent layers: public API", function()
     assert.are.same(K280, got)
   end)
 
-  it("the K280 table agrees with the real file's facts (when the fixtures are present)", function()
-    local dir = os.getenv("WK_REAL_FIXTURES") or "/work/shared/fixtures/real"
-    local f = io.open(dir .. "/expected/k280_lstm3_genre_weights.h5.json")
-    local ok_json, json = pcall(require, "dkjson")
-    if not f or not ok_json then
-      if f then f:close() end
-      pending("real fixture facts or dkjson not available")
-      return
-    end
-    local facts_json = json.decode(f:read("a"))
+  it("the K280 table agrees with the real file's facts", function()
+    local dir = os.getenv("WEIGHTKIT_REAL_FIXTURES") or "../shared/fixtures/real"
+    local f = assert(io.open(dir .. "/expected/k280_lstm3_genre_weights.h5.json"))
+    local facts_json = require("weightkit.json").decode(f:read("a"))
     f:close()
     local got = {}
     for _, layer in ipairs(facts_json.weights.layers) do

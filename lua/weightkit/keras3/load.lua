@@ -9,7 +9,7 @@ weightkit.keras3.load — Keras 3 `load_weights` for `.weights.h5`, `.keras` and
   load.load_path(model, path, options) -> report
       opens `path` with options.open or wk.open (`.weights.json`: the index and every shard it lists),
       loads, closes every file also on failure.
-  load.file_objects(file) -> the file's vars groups (store.file_objects; for opaque layers, helper E)
+  load.file_objects(file) -> the file's vars groups (store.file_objects; layers/opaque.lua shapes opaque layers from it)
 
 SEMANTICS (Keras 3 saving_lib.load_weights_only / _load_state and Layer.load_own_variables):
   - the model must be built, else ValueError "You are loading weights into a model that has not yet

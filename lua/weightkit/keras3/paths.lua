@@ -45,7 +45,7 @@ A layer class may declare its own facts with a method `keras3_children()` -> {{a
 list of layers}, ...}. A layer that tracks sublayers the walk does not reach is an error (its
 weights would be silently left out of a file).
 
-OPAQUE LAYERS (helper E's layers/opaque.lua): a layer with `keras3_objects()` is not walked; it gives
+OPAQUE LAYERS (layers/opaque.lua): a layer with `keras3_objects()` is not walked; it gives
 {{path = relative ("" for its own vars), name =, variables =}, ...} and each path is joined to the
 layer's own path.
 ]]

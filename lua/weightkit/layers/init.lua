@@ -8,11 +8,9 @@ weightkit.layers — the layer catalog, every class under its Keras name.
                                        declares and registers a weight-holding layer from Lua
   wk.layers.Layer                      the base class (weightkit.layer)
 
-Families: core, conv, normalization, embedding, activation_layers, pooling, merge, reshaping (this
-helper); input (models helper); recurrent, wrappers, attention (recurrent helper).
-INTEGRATION NOTE: recurrent/wrappers/attention are loaded only if their file exists (a missing file is
-tolerated while they are being written; an error inside an existing file is raised). The lead turns
-these into plain requires at integration.
+Families (one module each under layers/): core, conv, normalization, embedding, activation_layers,
+pooling, merge, reshaping, recurrent, wrappers, attention, input; opaque.lua holds the stand-in for
+classes the catalog does not know (weightkit.config.deserialize creates them, not this registry).
 ]]
 local Layer = require "weightkit.layer"
 
