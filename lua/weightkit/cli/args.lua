@@ -13,6 +13,11 @@ weightkit.cli.args — the one command-line parser of the weightkit commands.
       collected in a.positional.
   args.usage_error(command, usage, message) -> 2
       writes "weightkit <command>: <message>\n" and the usage line to stderr; 2 is the usage exit status.
+  args.start(argv, command) -> a | nil, exit status
+      what every command does first: parse with command.spec, answer --help with command.help (0),
+      check that there are exactly #command.operands positional arguments ("expected IN and OUT")
+      and that every option in command.required was given ("missing --rules"); usage errors give 2.
+      command = {name =, usage =, help =, spec =, operands = {"IN", "OUT"}, required = {"rules"}}
 ]]
 local M = {}
 
@@ -66,6 +71,22 @@ end
 function M.usage_error(command, usage, message)
   io.stderr:write("weightkit ", command, ": ", message, "\n", usage)
   return 2
+end
+
+function M.start(argv, command)
+  local a, message = M.parse(argv, command.spec)
+  if not a then return nil, M.usage_error(command.name, command.usage, message) end
+  if a.help then
+    io.write(command.help)
+    return nil, 0
+  end
+  if #a.positional ~= #command.operands then
+    return nil, M.usage_error(command.name, command.usage, "expected " .. table.concat(command.operands, " and "))
+  end
+  for _, option in ipairs(command.required or {}) do
+    if a[option] == nil then return nil, M.usage_error(command.name, command.usage, "missing --" .. option) end
+  end
+  return a
 end
 
 return M

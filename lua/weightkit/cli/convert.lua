@@ -55,14 +55,12 @@ Load the weights of IN into a model and save them as OUT (format from OUT's name
 Exit status: 0 converted, 1 error, 2 usage.
 ]]
 
+local COMMAND = { name = "convert", usage = M.USAGE, help = HELP,
+  spec = { flags = { "json", "overwrite", "strict" },
+    values = { "model", "config", "max-shard-size" } },
+  operands = { "IN", "OUT" } }
+
 local function ends_with(s, suffix) return s:sub(-#suffix) == suffix end
-
-local function usage_error(msg) return args.usage_error("convert", M.USAGE, msg) end
-
-local function parse(argv)
-  return args.parse(argv, { flags = { "json", "overwrite", "strict" },
-    values = { "model", "config", "max-shard-size" } })
-end
 
 local function output_format(out)
   if ends_with(out, ".keras") then return "keras-zip" end
@@ -190,14 +188,9 @@ local function convert(a, input, out)
 end
 
 function M.run(argv)
-  local a, msg = parse(argv)
-  if not a then return usage_error(msg) end
-  if a.help then
-    io.write(HELP)
-    return 0
-  end
-  if #a.positional ~= 2 then return usage_error("expected IN and OUT") end
-  if a.model and a.config then return usage_error("give --model or --config, not both") end
+  local a, status = args.start(argv, COMMAND)
+  if not a then return status end
+  if a.model and a.config then return args.usage_error("convert", M.USAGE, "give --model or --config, not both") end
   local input, out = a.positional[1], a.positional[2]
   local ok, r = pcall(convert, a, input, out)
   if not ok then

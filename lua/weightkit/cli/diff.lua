@@ -54,14 +54,12 @@ Compare the weights of A and B (any formats weightkit reads), paired by layer an
 Exit status: 0 same, 1 different, 2 trouble (usage, unreadable file).
 ]]
 
+local COMMAND = { name = "diff", usage = M.USAGE, help = HELP,
+  spec = { flags = { "json", "name-only" }, numbers = { rtol = 1e-5, atol = 1e-8 } },
+  operands = { "A", "B" } }
+
 local TOP_LEVEL = "(top_level_model_weights)"
 local TINY = 4.9406564584124654e-324 -- the smallest positive double: |b| floored to it keeps 0/0 out
-
-local function usage_error(msg) return args.usage_error("diff", M.USAGE, msg) end
-
-local function parse(argv)
-  return args.parse(argv, { flags = { "json", "name-only" }, numbers = { rtol = 1e-5, atol = 1e-8 } })
-end
 
 local function open_any(path)
   if path:match("%.json$") then return sharded.open(path) end
@@ -317,13 +315,8 @@ end
 --======================================================================================================
 
 function M.run(argv)
-  local a, msg = parse(argv)
-  if not a then return usage_error(msg) end
-  if a.help then
-    io.write(HELP)
-    return 0
-  end
-  if #a.positional ~= 2 then return usage_error("expected two files, A and B") end
+  local a, status = args.start(argv, COMMAND)
+  if not a then return status end
   local handles = {}
   local function close_all()
     for _, h in ipairs(handles) do h:close() end

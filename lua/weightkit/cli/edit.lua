@@ -43,11 +43,9 @@ Open IN (any weights format) in the editor, run s.lua with it as `ed`, save the 
 Exit status: 0 saved, 1 error, 2 usage.
 ]]
 
-local function usage_error(msg) return args.usage_error("edit", M.USAGE, msg) end
-
-local function parse(argv)
-  return args.parse(argv, { flags = { "json", "overwrite", "unsafe" }, values = { "script" }, rest = true })
-end
+local COMMAND = { name = "edit", usage = M.USAGE, help = HELP,
+  spec = { flags = { "json", "overwrite", "unsafe" }, values = { "script" }, rest = true },
+  operands = { "IN", "OUT" }, required = { "script" } }
 
 local function key(w) return w.object .. "\0" .. w.weight end
 
@@ -145,14 +143,8 @@ local function text_report(r)
 end
 
 function M.run(argv)
-  local a, msg = parse(argv)
-  if not a then return usage_error(msg) end
-  if a.help then
-    io.write(HELP)
-    return 0
-  end
-  if #a.positional ~= 2 then return usage_error("expected IN and OUT") end
-  if not a.script then return usage_error("missing --script") end
+  local a, status = args.start(argv, COMMAND)
+  if not a then return status end
   local ok, r = pcall(edit, a, a.positional[1], a.positional[2])
   if not ok then
     io.stderr:write("weightkit edit: ", surgery.message(r), "\n")

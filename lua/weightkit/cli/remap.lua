@@ -66,12 +66,10 @@ Rename, drop and transform IN's weights by remap rules, save as OUT (format from
 Exit status: 0 done, 1 error, 2 usage.
 ]]
 
-local function usage_error(msg) return args.usage_error("remap", M.USAGE, msg) end
+local COMMAND = { name = "remap", usage = M.USAGE, help = HELP,
+  spec = { flags = { "json", "overwrite", "unsafe", "dry-run", "strict" }, values = { "rules" } },
+  operands = { "IN", "OUT" }, required = { "rules" } }
 
-
-local function parse(argv)
-  return args.parse(argv, { flags = { "json", "overwrite", "unsafe", "dry-run", "strict" }, values = { "rules" } })
-end
 
 --{=====================================================================================================
 -- The plan
@@ -349,14 +347,8 @@ local function run_remap(a, input, out)
 end
 
 function M.run(argv)
-  local a, msg = parse(argv)
-  if not a then return usage_error(msg) end
-  if a.help then
-    io.write(HELP)
-    return 0
-  end
-  if #a.positional ~= 2 then return usage_error("expected IN and OUT") end
-  if not a.rules then return usage_error("missing --rules") end
+  local a, status = args.start(argv, COMMAND)
+  if not a then return status end
   local ok, r = pcall(run_remap, a, a.positional[1], a.positional[2])
   if not ok then
     io.stderr:write("weightkit remap: ", surgery.message(r), "\n")
