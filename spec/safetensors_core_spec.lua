@@ -113,3 +113,18 @@ describe("core.save_safetensors", function()
     assert.has_error(function() core.save_safetensors(path, {}, {metadata = "x"}) end)
   end)
 end)
+
+describe("file:metadata() on a safetensors file", function()
+  it("lists __metadata__ as written, and nothing for other formats", function()
+    local path = tmp("m.safetensors")
+    local t = wk.tensor({1, 2}, "float32")
+    assert.is_true(core.save_safetensors(path, {{name = "fc.weight", tensor = t}},
+      {metadata = {format = "pt", note = "é ü"}, overwrite = true}))
+    local f <close> = assert(wk.open(path))
+    assert.same({format = "pt", note = "é ü"}, f:metadata())
+    assert.equal("pt", f:attribute("__metadata__", "format"))
+    local real = os.getenv("WEIGHTKIT_REAL_FIXTURES") or "../shared/fixtures/real"
+    local h5 <close> = assert(wk.open(real .. "/k3_dense_adam.weights.h5"))
+    assert.same({}, h5:metadata())
+  end)
+end)

@@ -473,7 +473,21 @@ static int l_tensor_sha256(lua_State *L) {
 
 /* }==================================================================== */
 
+/* handle:metadata() -> {key = value, ...} (a safetensors file's __metadata__; {} for other formats) */
+static int f_metadata(lua_State *L) {
+  wk_file *f = check_file(L);
+  size_t i, n = wk_file_metadata_count(f);
+  const char *key, *value;
+  lua_createtable(L, 0, n > 0x7fffffff ? 0 : (int)n);
+  for (i = 0; i < n && wk_file_metadata(f, i, &key, &value); i++) {
+    lua_pushstring(L, value);
+    lua_setfield(L, -2, key);
+  }
+  return 1;
+}
+
 static const luaL_Reg file_methods[] = {
+  {"metadata", f_metadata},
   {"close", f_close}, {"is_closed", f_is_closed},
   {"name", f_name}, {"format", f_format}, {"keras_version", f_keras_version},
   {"backend", f_backend}, {"warning", f_warning},

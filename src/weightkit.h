@@ -511,6 +511,14 @@ WK_API wk_status wk_file_read(wk_file *f, const wk_tensor_info *info, wk_tensor 
 WK_API wk_status wk_file_string_attribute(wk_file *f, const char *object_path, const char *name,
                                           const char **out, wk_error *err);
 
+/* ---- file metadata ---- */
+
+/* The file's own string metadata, keys sorted: a safetensors file's `__metadata__` (each value is
+** also wk_file_string_attribute(f, "__metadata__", key)); no pairs for the other formats. */
+WK_API size_t wk_file_metadata_count(const wk_file *f);
+/* Pair `index`: 1 and *key, *value (borrowed from the handle), or 0 when out of range. */
+WK_API int wk_file_metadata(const wk_file *f, size_t index, const char **key, const char **value);
+
 /* ---- TensorFlow checkpoints ("tf-checkpoint", "savedmodel") ---- */
 
 /* The decoded _CHECKPOINTABLE_OBJECT_GRAPH (TrackableObjectGraph, keras-formats.md §5.5). Node ids

@@ -286,6 +286,15 @@ WK_API const char *wk_file_warning(const wk_file *f) {
 }
 WK_API size_t wk_file_layer_count(const wk_file *f) { return f->layer_count; }
 
+WK_API size_t wk_file_metadata_count(const wk_file *f) { return f->meta_count; }
+
+WK_API int wk_file_metadata(const wk_file *f, size_t index, const char **key, const char **value) {
+  if (index >= f->meta_count) return 0;
+  *key = f->meta_keys[index];
+  *value = f->meta_values[index];
+  return 1;
+}
+
 WK_API const char *wk_file_layer_name(const wk_file *f, size_t index) {
   return index < f->layer_count ? f->layers[index].name : NULL;
 }

@@ -82,6 +82,10 @@ struct wk_file {
   ** NULL / 0 for every other file. */
   wk_member_info *members;
   size_t member_count;
+  /* METADATA (wk_file_metadata): the file's own key/value strings, keys sorted (a safetensors
+  ** `__metadata__`); arena memory, filled by the reader at open; 0 pairs for other formats. */
+  const char **meta_keys, **meta_values;
+  size_t meta_count;
   void *archive;
   void (*archive_close)(wk_file *f);
 };

@@ -371,6 +371,15 @@ static wk_status parse_header(wk_file *f, const unsigned char *hdr, size_t n, wk
     if (meta_count) memcpy(st->meta, meta, meta_count * sizeof *meta);
     st->count = count;
     st->meta_count = meta_count;
+    /* the format-independent listing (wk_file_metadata): pointers into the same arena strings */
+    f->meta_keys = (const char **)wk__arena_calloc(&f->arena, meta_count, sizeof *f->meta_keys);
+    f->meta_values = (const char **)wk__arena_calloc(&f->arena, meta_count, sizeof *f->meta_values);
+    if (meta_count && (f->meta_keys == NULL || f->meta_values == NULL)) s = oom(f, err);
+    for (i = 0; s == WK_OK && i < meta_count; i++) {
+      f->meta_keys[i] = st->meta[i].key.s;
+      f->meta_values[i] = st->meta[i].value.s;
+    }
+    if (s == WK_OK) f->meta_count = meta_count;
   }
   free(names);
   free(list);

@@ -40,6 +40,7 @@ weightkit.file — weights files without a model: the object `wk.open` returns.
   file.optimizer_weights  -> { W, ... } or nil  the root `optimizer_weights` group
   file:get(layer, weight) -> tensor | nil       the first layer of that name (names or 1-based indices)
   file:attribute(object_path, name) -> string | nil      e.g. file:attribute("/", "model_config")
+  file:metadata() -> {key = value, ...}  a safetensors file's __metadata__ ({} for other formats)
   file:members() -> {{name, size, compressed_size, method}, ...}  a .keras archive's zip members ({} else)
   file:member(name) -> string          a member's bytes, e.g. file:member("config.json") (raises if absent)
   file:strings(entry) -> { string, ... }  a TF string tensor's elements (entry from tensors() or layers())
@@ -152,6 +153,11 @@ function File:layer_names()
 end
 
 -- A .keras archive's members ({} for other formats) and one member's bytes (raises when absent).
+-- A safetensors file's __metadata__ as a table ({} for other formats).
+function File:metadata()
+  return self._handle:metadata()
+end
+
 function File:members()
   return self._handle:members()
 end
