@@ -479,6 +479,7 @@ PY]==]))
     assert.are.equal(0, code, err)
     local got = decode(out)
     assert.are.equal("safetensors", got.format)
+    assert.are.equal("pt", got.metadata.format)
     local n = 0
     for _, t in ipairs(got.tensors) do
       check_tensor(t.path, t, want[t.path])

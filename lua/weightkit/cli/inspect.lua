@@ -12,7 +12,8 @@ With --json: one JSON document (issue 3, point 5; issue 4, point 5):
    "keras_version": ... | null, "backend": ... | null,
    "layers": [{"name": ..., "weights": [{"name", "path", "shape", "dtype"[, "sha256"]}]}],
    "tensors": [{"path", "shape", "dtype"[, "sha256"]}],
-   "members": [{"name", "size", "compressed_size", "method"}] }    ("members" for keras-zip only)
+   "members": [{"name", "size", "compressed_size", "method"}] }    ("members" for keras-zip only;
+                                                                   "metadata" for safetensors)
 Keras 1/2: `layers` follows layer_names / weight_names. Keras 3 (and the weights member of a .keras
 archive): one layer per `vars` group, named by its group path without "/vars" ("layers/lstm/cell", ""
 for the root), weights "0", "1", ... in numeric order. `path` is the dataset's full path inside the
@@ -142,6 +143,11 @@ local function json_document(h, with_sha)
     { "layers", json.array(layers_json) },
     { "tensors", json.array(tensors_json) },
   }
+  if h.metadata and next(h:metadata()) then -- a safetensors file's __metadata__ (keys sorted)
+    local meta, fields = h:metadata(), {}
+    for _, k in ipairs(json.keys(meta)) do fields[#fields + 1] = { k, meta[k] } end
+    doc[#doc + 1] = { "metadata", json.object(fields) }
+  end
   local members = archive_members(h)
   if members then
     local list = {}
