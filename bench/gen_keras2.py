@@ -1,12 +1,14 @@
-"""Makes the benchmark's Keras 2 weight files with h5py (run with /usr/bin/python3).
+"""Makes the benchmark's weight files with h5py (run with /usr/bin/python3).
 
 usage: gen_keras2.py DIR BIG_MB MANY_LAYERS MID_MB
 
-  DIR/big.h5   ~BIG_MB MiB in ~150 layers (Conv2D, BatchNormalization, Dense in turn)
-  DIR/many.h5  MANY_LAYERS small layers (Dense 8x8 + bias; every 4th a BatchNormalization)
-  DIR/mid.h5   ~MID_MB MiB in ~300 layers (as big.h5)
+  DIR/big.h5          ~BIG_MB MiB in ~150 layers (Conv2D, BatchNormalization, Dense in turn)
+  DIR/many.h5         MANY_LAYERS small layers (Dense 8x8 + bias; every 4th a BatchNormalization)
+  DIR/mid.h5          ~MID_MB MiB in ~300 layers (as big.h5)
+  DIR/k3.weights.h5   the layers of mid.h5 in Keras 3's layout (layers/<name>/vars/0, 1, ...; an
+                      empty root `vars`, as Keras 3 writes it)
 Values are random float32 (seeded), so every file is the same from run to run. DIR/files.json
-records layers, tensors and weight bytes of each file.
+records each file's name, layers (for Keras 3: `vars` groups), tensors and weight bytes.
 """
 import json
 import sys
@@ -80,14 +82,32 @@ def write(path, layers):
     return {"layers": len(layers), "tensors": ntensors, "bytes": nbytes}
 
 
+def write_keras3(path, layers):
+    with h5py.File(path, "w") as f:
+        f.create_group("vars")
+        for name, ws in layers:
+            g = f.create_group("layers/%s/vars" % name)
+            for i, (_, a) in enumerate(ws):
+                g[str(i)] = a
+    nbytes = sum(a.nbytes for _, ws in layers for _, a in ws)
+    ntensors = sum(len(ws) for _, ws in layers)
+    print("  %-14s %6d objects %7d tensors %10.1f MiB" % (path.rsplit("/", 1)[-1], len(layers), ntensors,
+                                                         nbytes / 2**20), flush=True)
+    return {"layers": len(layers) + 1, "tensors": ntensors, "bytes": nbytes}
+
+
 def main():
     out, big_mb, many, mid_mb = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
     rng = np.random.default_rng(20240601)
+    mid = big_plan(mid_mb << 20, 300, rng)
     files = {
         "big": write(out + "/big.h5", big_plan(big_mb << 20, 150, rng)),
         "many": write(out + "/many.h5", many_plan(many, rng)),
-        "mid": write(out + "/mid.h5", big_plan(mid_mb << 20, 300, rng)),
+        "mid": write(out + "/mid.h5", mid),
+        "k3": write_keras3(out + "/k3.weights.h5", mid),
     }
+    for key, name in (("big", "big.h5"), ("many", "many.h5"), ("mid", "mid.h5"), ("k3", "k3.weights.h5")):
+        files[key]["file"] = name
     with open(out + "/files.json", "w") as fh:
         json.dump({"h5py": h5py.version.version, "hdf5": h5py.version.hdf5_version, "files": files}, fh)
 
