@@ -546,3 +546,28 @@ describe("remap.load on a real Keras 2 file", function()
     assert.is_true(equal_tensors(before, m:get_layer("genre"):get_weights()[1]))
   end)
 end)
+
+describe("wk.remap.flip", function()
+  local wk = require "weightkit"
+  local conv = require "weightkit.loading.conversions.conv"
+
+  it("reverses every axis but the last two, as Keras's convert_kernel does", function()
+    local values = {}
+    for i = 1, 24 do values[i] = i - 1 end
+    local t = wk.tensor(values, "float32"):reshape{ 2, 3, 2, 2 }
+    local got = wk.remap.flip().apply(t)
+    assert.are.equal(0, got:max_abs_diff(conv.convert_kernel(t)))
+    assert.are.equal(t[1][1][1][1], got[2][3][1][1])
+    assert.are.equal(t[2][3][2][2], got[1][1][2][2])
+    local ok, err = wk.remap.flip().shape({ 4, 4 })
+    assert.is_nil(ok)
+    assert.truthy(err:find("rank 3 to 5", 1, true))
+  end)
+
+  it("reverses the listed axes only, and checks them", function()
+    local t = wk.tensor({ { 0, 1, 2 }, { 3, 4, 5 } }, "float32")
+    local got = wk.remap.flip{ -1 }.apply(t)
+    assert.are.same({ { 2, 1, 0 }, { 5, 4, 3 } }, got:totable())
+    assert.is_nil((wk.remap.flip{ 3 }.shape({ 2, 3 })))
+  end)
+end)

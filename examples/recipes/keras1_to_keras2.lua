@@ -23,7 +23,7 @@ local wk = require "weightkit"
 local L = wk.layers
 -- conv_utils.convert_kernel, the flip Keras 2 applies to Theano files that say so: every axis but the
 -- last two (in, out) reversed.
-local convert_kernel = require("weightkit.loading.conversions.conv").convert_kernel
+local flip = wk.remap.flip()
 
 local IN, OUT, BACKEND = arg[1], arg[2], arg[3] or "theano"
 if not (IN and OUT) or (BACKEND ~= "theano" and BACKEND ~= "tensorflow") then
@@ -57,7 +57,7 @@ print(report)
 if BACKEND == "theano" then
   for _, layer in ipairs(model.layers) do
     if layer.class_name == "Conv2D" then
-      layer.kernel:assign(convert_kernel(layer.kernel.value))
+      layer.kernel:assign(flip.apply(layer.kernel.value))
       print(("flipped %s %s (Theano convolution -> correlation)"):format(layer.kernel.name,
         table.concat(layer.kernel:shape(), "x")))
     end

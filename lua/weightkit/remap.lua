@@ -50,7 +50,7 @@ function M.layers(map) return rules.exact(map, { layer = true }) end
 M.transforms = transforms
 M.presets = transforms.presets
 for _, name in ipairs{ "transpose", "permute", "reshape", "slice", "split", "concat", "stack", "sum",
-  "gate_reorder", "scale", "cast" } do
+  "gate_reorder", "flip", "scale", "cast" } do
   M[name] = transforms[name]
 end
 M.bias_sum = transforms.bias_sum

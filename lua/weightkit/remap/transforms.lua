@@ -26,6 +26,9 @@ AXES are 1-based, negative counting from the end (-1 = last), as everywhere in w
   bias_sum                 sum(2): two file entries summed (PyTorch b_ih + b_hh)
   gate_reorder(from, to [, axis = -1])   the axis holds #from equal gate blocks in `from` order; they
                            are put in `to` order ("rzn" or {"r", "z", "n"}: one letter or name per gate)
+  flip([axes])             t[::-1] along each listed axis; no axes: every axis but the last two (Keras's
+                           conv_utils.convert_kernel: a Theano convolution kernel <-> a TensorFlow
+                           correlation kernel, rank 3..5)
   scale(k)                 times the number k (the dtype is kept for float tensors, NumPy's rules else)
   cast(dtype)              astype(dtype)
 
@@ -39,6 +42,8 @@ PRESETS (by name, or M.presets.<name>), PyTorch state dicts -> Keras:
   torch_gru_gates  gate_reorder("rzn", "zrn"): PyTorch r, z, n -> Keras z, r, h on the last axis
   torch_gru_kernel transpose then torch_gru_gates: weight_ih (3u, in) -> kernel (in, 3u); the same for
                    weight_hh (3u, u) -> recurrent_kernel (u, 3u)
+  theano_conv_kernel  flip(): a kernel trained with Theano's true convolution, for TensorFlow's
+                   correlation (what Keras 2 applied to files whose backend says theano)
   torch_gru_bias   COMBINES: each of b_ih, b_hh (3u,) reordered, then stacked -> (2, 3u), the bias of a
                    Keras GRU with reset_after=True (row 1 input bias, row 2 recurrent bias)
 
@@ -315,6 +320,39 @@ function M.gate_reorder(from, to, axis)
   }
 end
 
+function M.flip(axes)
+  if axes ~= nil and type(axes) ~= "table" then error("weightkit.remap: flip: axes must be a list of axes", 2) end
+  local function resolve(s)
+    if axes == nil then
+      if #s < 3 or #s > 5 then
+        return nil, string.format("flip() needs a convolution kernel of rank 3 to 5, got shape %s", shape_str(s))
+      end
+      local out = {}
+      for a = 1, #s - 2 do out[a] = a end
+      return out
+    end
+    local out = {}
+    for k, a in ipairs(axes) do
+      out[k] = norm_axis(a, #s)
+      if not out[k] then return axis_error(a, s) end
+    end
+    return out
+  end
+  local reverse_axis = require("weightkit.loading.ops").reverse_axis
+  return new{
+    name = "flip", desc = "flip" .. (axes and list_str(axes) or "()"),
+    shape = function(s)
+      local ok, err = resolve(s)
+      if not ok then return nil, err end
+      return copy(s)
+    end,
+    apply = function(t)
+      for _, a in ipairs((resolve(t:shape()))) do t = reverse_axis(t, a) end
+      return t
+    end,
+  }
+end
+
 function M.scale(k)
   if type(k) ~= "number" then error("weightkit.remap: scale: k must be a number", 2) end
   return new{
@@ -451,6 +489,7 @@ M.presets = {
   torch_gru_gates = { torch_gru_gates },
   torch_gru_kernel = { M.transpose{ 2, 1 }, torch_gru_gates },
   torch_gru_bias = { torch_gru_gates, M.stack(1) },
+  theano_conv_kernel = { M.flip() },
 }
 
 -- A custom function step: its output shape is unknown until it ran.
