@@ -256,7 +256,7 @@ local function fill_report(report, model, nodes, plan)
 end
 
 function M.load(model, file, options, label)
-  options = check_options(options)
+  check_options(options) -- raises for what tf-keras refuses; nothing else to read
   label = label or (type(file) == "table" and file.name) or "checkpoint"
   if model.built == false then
     errors.value_error(string.format("Model '%s' has not created its variables yet: weightkit cannot defer a " ..
