@@ -15,41 +15,12 @@
 #include <unistd.h>
 
 #include "wk_test.h"
+#include "wk_test_records.h"
 #include "wk_file.h"
 #include "wk_internal.h"
 #include "wk_safetensors.h"
 
-#define MAXF 8
 enum { MODE_MAP, MODE_PREAD, MODE_MEMORY, NMODES };
-
-static void unquote(char *s) {
-  char *o = s;
-  for (; *s; s++) {
-    if (*s == '%' && s[1] && s[2]) {
-      char hex[3] = {s[1], s[2], 0};
-      *o++ = (char)strtol(hex, NULL, 16);
-      s += 2;
-    } else {
-      *o++ = *s;
-    }
-  }
-  *o = 0;
-}
-
-static int split(char *line, char **f) {
-  int n = 0, i;
-  char *p = line;
-  line[strcspn(line, "\n")] = 0;
-  while (n < MAXF) {
-    char *tab = strchr(p, '\t');
-    f[n++] = p;
-    if (tab == NULL) break;
-    *tab = 0;
-    p = tab + 1;
-  }
-  for (i = 0; i < n; i++) unquote(f[i]);
-  return n;
-}
 
 static void free_cb(void *p) { free(p); }
 
@@ -355,9 +326,7 @@ static void sniff_tests(const char *tmp) {
 
 int main(void) {
   char tmp[] = "/tmp/wk_safetensors_XXXXXX", cmd[8192], what[8192];
-  static char line[1 << 20];
-  char *fl[MAXF];
-  FILE *p;
+  size_t r;
   wk_file *h[NMODES] = {NULL};
   wk_error e;
   wk_status s;
@@ -367,13 +336,13 @@ int main(void) {
     return wk_test_done();
   }
   snprintf(cmd, sizeof cmd, "/usr/bin/python3 spec/c/safetensors_cases.py '%s'", tmp);
-  p = popen(cmd, "r");
-  if (p == NULL) {
+  if (!load_records(cmd)) {
     CHECK(0, "safetensors_cases.py runs");
     return wk_test_done();
   }
-  while (fgets(line, sizeof line, p) != NULL) {
-    int n = split(line, fl);
+  for (r = 0; r < nrecs; r++) {
+    int n = recs[r].n;
+    char **fl = recs[r].f;
     const char *k = fl[0];
     if (strcmp(k, "OPEN") == 0 && n >= 4) {
       wk_open_options o = {0};
@@ -467,7 +436,7 @@ int main(void) {
     }
   }
   for (m = 0; m < NMODES; m++) wk_file_close(h[m]);
-  CHECK(pclose(p) == 0 && ended, "safetensors_cases.py ran to the end");
+  CHECK(ended, "safetensors_cases.py ran to the end");
   snprintf(what, sizeof what, "%s/all_dtypes.safetensors", tmp);
   truncation_test(what);
   sniff_tests(tmp);

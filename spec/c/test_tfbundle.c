@@ -13,37 +13,8 @@
 #include <unistd.h>
 
 #include "wk_test.h"
+#include "wk_test_records.h"
 
-#define MAXF 8
-
-static void unquote(char *s) {
-  char *o = s;
-  for (; *s; s++) {
-    if (*s == '%' && s[1] && s[2]) {
-      char hex[3] = {s[1], s[2], 0};
-      *o++ = (char)strtol(hex, NULL, 16);
-      s += 2;
-    } else {
-      *o++ = *s;
-    }
-  }
-  *o = 0;
-}
-
-static int split(char *line, char **f) {
-  int n = 0;
-  char *p = line;
-  line[strcspn(line, "\n")] = 0;
-  while (n < MAXF) {
-    char *tab = strchr(p, '\t');
-    f[n++] = p;
-    if (tab == NULL) break;
-    *tab = 0;
-    p = tab + 1;
-  }
-  for (int i = 0; i < n; i++) unquote(f[i]);
-  return n;
-}
 
 /* Reads everything a handle offers, ignoring the results (fuzzing: only crashes matter). */
 static void read_all(wk_file *f) {
@@ -139,9 +110,8 @@ static void other_formats(const char *fixtures) {
 
 int main(void) {
   const char *fixtures = getenv("WK_FIXTURES");
-  char tmp[] = "/tmp/wk_tfbundle_XXXXXX", cmd[8192], line[1 << 16], what[8192];
-  char *fl[MAXF];
-  FILE *p;
+  char tmp[] = "/tmp/wk_tfbundle_XXXXXX", cmd[8192], what[8192];
+  size_t r;
   wk_file *f = NULL, *g = NULL;
   wk_error e;
   wk_status s;
@@ -151,14 +121,14 @@ int main(void) {
     return wk_test_done();
   }
   snprintf(cmd, sizeof cmd, "/usr/bin/python3 spec/c/tfbundle_cases.py '%s' '%s'", fixtures, tmp);
-  p = popen(cmd, "r");
-  if (p == NULL) {
+  if (!load_records(cmd)) {
     CHECK(0, "tfbundle_cases.py runs");
     return wk_test_done();
   }
   int ended = 0;
-  while (fgets(line, sizeof line, p) != NULL) {
-    int n = split(line, fl);
+  for (r = 0; r < nrecs; r++) {
+    int n = recs[r].n;
+    char **fl = recs[r].f;
     const char *k = fl[0];
     if (strcmp(k, "OPEN") == 0 && n >= 4) {
       wk_open_options o = {0};
@@ -292,7 +262,7 @@ int main(void) {
   }
   wk_file_close(f);
   wk_file_close(g);
-  CHECK(pclose(p) == 0 && ended, "tfbundle_cases.py ran to the end");
+  CHECK(ended, "tfbundle_cases.py ran to the end");
   other_formats(fixtures);
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
   if (system(cmd) != 0) printf("# could not remove %s\n", tmp);

@@ -23,12 +23,12 @@ typedef struct rec {
 static rec *recs;
 static size_t nrecs;
 
-static int hexval(int c) {
+static inline int hexval(int c) {
   return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
 /* A NUL-terminated copy of the first len bytes of s with %XX escapes decoded. */
-static char *unquote(const char *s, size_t len) {
+static inline char *unquote(const char *s, size_t len) {
   char *out = (char *)malloc(len + 1), *o = out;
   size_t i;
   for (i = 0; i < len; i++) {
@@ -45,8 +45,8 @@ static char *unquote(const char *s, size_t len) {
 
 /* Runs `command` (a Python oracle) and appends its records to recs; 1 when it exited with
 ** status 0 and wrote at least one record. */
-static int load_records(const char *command) {
-  static char line[1 << 16];
+static inline int load_records(const char *command) {
+  static char line[1 << 20];
   size_t cap = nrecs;
   FILE *p = popen(command, "r");
   if (p == NULL) return 0;
@@ -73,6 +73,6 @@ static int load_records(const char *command) {
 }
 
 /* 1 when the record's first field is `tag`. */
-static int is(const rec *r, const char *tag) { return r->n > 0 && strcmp(r->f[0], tag) == 0; }
+static inline int is(const rec *r, const char *tag) { return r->n > 0 && strcmp(r->f[0], tag) == 0; }
 
 #endif

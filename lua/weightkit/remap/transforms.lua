@@ -55,7 +55,8 @@ with reset_after=False and (2, 3u) with reset_after=True (the tf.keras 2 default
 n = tanh(W_in x + b_in + r * (W_hn h + b_hn)) is the reset_after=True cell, so a PyTorch GRU maps onto
 reset_after=True exactly (onto reset_after=False only when b_hn is zero).
 ]]
-local shape_str = require("weightkit.naming").shape_str
+local naming = require "weightkit.naming"
+local shape_str, same_shape = naming.shape_str, naming.same_shape
 
 local M = {}
 
@@ -87,11 +88,6 @@ local function copy(s)
   return out
 end
 
-local function same(a, b)
-  if #a ~= #b then return false end
-  for i = 1, #a do if a[i] ~= b[i] then return false end end
-  return true
-end
 
 local function numel(s)
   local n = 1
@@ -382,7 +378,7 @@ end
 
 local function same_shapes(shapes, what)
   for k = 2, #shapes do
-    if not same(shapes[k], shapes[1]) then
+    if not same_shape(shapes[k], shapes[1]) then
       return nil, string.format("%s needs parts of one shape, got %s and %s", what, shape_str(shapes[1]),
         shape_str(shapes[k]))
     end
